@@ -1,0 +1,1 @@
+"""Licita: open-source public e-procurement platform."""

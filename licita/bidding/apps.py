@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class BiddingConfig(AppConfig):
+    name = "licita.bidding"
+    label = "bidding"
+    verbose_name = "Proposiciones"

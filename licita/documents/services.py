@@ -1,0 +1,58 @@
+"""Attach documents to procedures."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from licita.core.audit import audit_append
+from licita.core.errors import ValidationError
+from licita.core.permissions import require_buyer
+from licita.documents.models import Document, DocumentKind
+from licita.documents.store import blob_put
+from licita.procurement.models import Procedure, Status
+
+if TYPE_CHECKING:
+    from licita.accounts.models import User
+
+
+@transaction.atomic
+def document_attach(
+    *, actor: User | None, procedure: Procedure, kind: str, title: str, filename: str, content_b64: str
+) -> Document:
+    """Store a document durably and attach it to a procedure of the actor's unit."""
+    procedure = Procedure.objects.select_for_update().select_related("unit").get(pk=procedure.pk)
+    require_buyer(actor, procedure.unit, visible=procedure.status != Status.DRAFT)
+    if kind not in DocumentKind.values:
+        raise ValidationError(
+            _("kind must be one of: %(choices)s") % {"choices": ", ".join(DocumentKind.values)}, field="kind", rule="choice"
+        )
+    title = (title or "").strip()
+    filename = (filename or "").strip()
+    if not title or len(title) > 300:  # noqa: PLR2004
+        raise ValidationError(_("title is required (at most 300 characters)"), field="title", rule="required")
+    if not filename or len(filename) > 255 or "/" in filename or "\\" in filename:  # noqa: PLR2004
+        raise ValidationError(_("filename must be a plain file name"), field="filename", rule="filename")
+    try:
+        data = base64.b64decode(content_b64 or "", validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError(_("content_b64 must be base64"), field="content_b64", rule="base64") from None
+    if not data:
+        raise ValidationError(_("The document is empty"), field="content_b64", rule="required")
+    if len(data) > settings.LICITA_MAX_DOCUMENT_BYTES:
+        raise ValidationError(
+            _("The document exceeds %(n)d bytes") % {"n": settings.LICITA_MAX_DOCUMENT_BYTES}, field="content_b64", rule="max_size"
+        )
+    digest = blob_put(data)
+    document = Document.objects.create(
+        procedure=procedure, kind=kind, title=title, filename=filename, sha256=digest, size=len(data), uploaded_by=actor
+    )
+    audit_append(
+        actor=actor, action="document_attached", object_type="procedure", object_id=str(procedure.pk), data={"sha256": digest}
+    )
+    return document

@@ -1,0 +1,145 @@
+"""Licita settings, read from environment variables with safe local defaults.
+
+LICITA_ENV=production turns on the secure settings. Nothing else reads the environment.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("LICITA_VAR_DIR", BASE_DIR / "var"))
+
+ENV = os.environ.get("LICITA_ENV", "development")
+PRODUCTION = ENV == "production"
+
+SECRET_KEY = os.environ.get("LICITA_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        msg = "LICITA_SECRET_KEY must be set when LICITA_ENV=production"
+        raise RuntimeError(msg)
+    SECRET_KEY = "insecure-development-key-not-for-production-use-0123456789abcdef"  # noqa: S105
+
+DEBUG = os.environ.get("LICITA_DEBUG", "0" if PRODUCTION else "1") == "1"
+ALLOWED_HOSTS = [h for h in os.environ.get("LICITA_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("LICITA_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "licita.core",
+    "licita.accounts",
+    "licita.documents",
+    "licita.procurement",
+    "licita.bidding",
+    "licita.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "licita.urls"
+WSGI_APPLICATION = "licita.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = os.environ.get("LICITA_DATABASE_URL", "")
+    if url:
+        db: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=int(os.environ.get("LICITA_CONN_MAX_AGE", "60"))))
+        if db["ENGINE"] == "django.db.backends.postgresql":
+            db.setdefault("TEST", {"NAME": os.environ.get("LICITA_TEST_DATABASE_NAME", "test_licita")})
+        return db
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": VAR_DIR / "licita.sqlite3",
+        "OPTIONS": {
+            # WAL with synchronous=FULL: an acknowledged commit survives a crash of the process.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "es-mx"
+LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "licita" / "locale"]
+TIME_ZONE = "America/Mexico_City"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# Documents: a simple local content-addressed store for now.
+LICITA_DOCUMENTS_DIR = Path(os.environ.get("LICITA_DOCUMENTS_DIR", VAR_DIR / "documents"))
+LICITA_MAX_DOCUMENT_BYTES = int(os.environ.get("LICITA_MAX_DOCUMENT_BYTES", str(20 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(LICITA_MAX_DOCUMENT_BYTES * 1.5)
+
+# Platform signing key (Ed25519) for bid receipts: base64 of the 32-byte seed, or a file in var/keys.
+LICITA_SIGNING_KEY = os.environ.get("LICITA_SIGNING_KEY", "")
+LICITA_KEYS_DIR = Path(os.environ.get("LICITA_KEYS_DIR", VAR_DIR / "keys"))
+
+LICITA_OCID_PREFIX = os.environ.get("LICITA_OCID_PREFIX", "ocds-licita0")
+LICITA_WORKER_INTERVAL = float(os.environ.get("LICITA_WORKER_INTERVAL", "15"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LICITA_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = os.environ.get("LICITA_SSL_REDIRECT", "1") == "1"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("LICITA_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,11 @@
+"""Top-level URL configuration."""
+
+from django.contrib import admin
+from django.urls import path
+
+from licita.api.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
