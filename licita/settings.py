@@ -111,6 +111,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_USE_FINDERS = True
 
 # Documents: a simple local content-addressed store for now.
 LICITA_DOCUMENTS_DIR = Path(os.environ.get("LICITA_DOCUMENTS_DIR", VAR_DIR / "documents"))

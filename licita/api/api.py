@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Router
+from ninja import NinjaAPI, Query, Router, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PageNumberPagination, paginate
@@ -107,13 +107,13 @@ accounts = Router(tags=["accounts"])
 
 
 @accounts.post("/auth/tokens", response={201: s.TokenOut, **ERRORS}, auth=None)
-def create_token(request: HttpRequest, payload: s.TokenIn) -> tuple[int, dict[str, Any]]:
+def create_token(request: HttpRequest, payload: s.TokenIn) -> Status:
     """Exchange a username and password for a personal API token (shown once)."""
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
         raise AuthenticationError(401, "bad credentials")
     row, secret = token_create(user=user, name=payload.name)  # type: ignore[arg-type]
-    return 201, {"token": secret, "name": row.name, "prefix": row.prefix}
+    return Status(201, {"token": secret, "name": row.name, "prefix": row.prefix})
 
 
 @accounts.get("/me", response={200: s.MeOut, **ERRORS}, auth=AUTH)
@@ -175,12 +175,12 @@ def suppliers(request: HttpRequest, q: str | None = None) -> Any:
 
 
 @accounts.post("/suppliers", response={201: s.SupplierOut, **ERRORS}, auth=AUTH)
-def register_supplier(request: HttpRequest, payload: s.SupplierIn) -> tuple[int, Supplier]:
+def register_supplier(request: HttpRequest, payload: s.SupplierIn) -> Status:
     """Register a supplier by RFC; the caller becomes its representative."""
     supplier = supplier_register(
         actor=request.auth, rfc=payload.rfc, name=payload.name, size=payload.size, email=payload.email  # type: ignore[attr-defined]
     )
-    return 201, supplier
+    return Status(201, supplier)
 
 
 @accounts.get("/sanctions", response=list[s.SanctionOut])
@@ -238,7 +238,7 @@ def procedure_list(request: HttpRequest, filters: Query[ProcedureFilters]) -> An
 
 
 @procedures.post("/procedures", response={201: s.ProcedureOut, **ERRORS}, auth=AUTH)
-def procedure_create(request: HttpRequest, payload: s.ProcedureIn) -> tuple[int, dict[str, Any]]:
+def procedure_create(request: HttpRequest, payload: s.ProcedureIn) -> Status:
     """Create a draft procedure with its lots and items."""
     data = payload.dict()
     lots = [
@@ -250,7 +250,7 @@ def procedure_create(request: HttpRequest, payload: s.ProcedureIn) -> tuple[int,
         for lot in data.pop("lots")
     ]
     p = proc.procedure_create(actor=request.auth, lots=lots, **data)  # type: ignore[attr-defined]
-    return 201, _detail(p, request)
+    return Status(201, _detail(p, request))
 
 
 @procedures.get("/procedures/{ref}", response={200: s.ProcedureOut, **ERRORS})
@@ -290,13 +290,16 @@ def procedure_publish(request: HttpRequest, ref: str, payload: s.PublishIn) -> d
 
 
 @procedures.post("/procedures/{ref}/documents", response={201: s.DocumentOut, **ERRORS}, auth=AUTH)
-def procedure_document(request: HttpRequest, ref: str, payload: s.DocumentIn) -> tuple[int, dict[str, Any]]:
+def procedure_document(request: HttpRequest, ref: str, payload: s.DocumentIn) -> Status:
     """Attach a document (base64 content) to a procedure."""
     d = document_attach(actor=request.auth, procedure=_procedure(ref, request), **payload.dict())  # type: ignore[attr-defined]
-    return 201, {
-        "kind": d.kind, "title": d.title, "filename": d.filename, "sha256": d.sha256, "size": d.size,
-        "url": f"/api/documents/{d.sha256}",
-    }
+    return Status(
+        201,
+        {
+            "kind": d.kind, "title": d.title, "filename": d.filename, "sha256": d.sha256, "size": d.size,
+            "url": f"/api/documents/{d.sha256}",
+        },
+    )
 
 
 @procedures.get("/documents/{sha256}", url_name="document_download", response={200: None, **ERRORS})
@@ -331,12 +334,12 @@ def clarification_list(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
 
 
 @procedures.post("/procedures/{ref}/clarifications", response={201: s.ClarificationOut, **ERRORS}, auth=AUTH)
-def clarification_ask(request: HttpRequest, ref: str, payload: s.QuestionIn) -> tuple[int, dict[str, Any]]:
+def clarification_ask(request: HttpRequest, ref: str, payload: s.QuestionIn) -> Status:
     """Ask a question for the junta de aclaraciones (supplier representatives)."""
     c = proc.clarification_ask(
         actor=request.auth, procedure=_procedure(ref, request), question=payload.question, supplier_rfc=payload.supplier_rfc  # type: ignore[attr-defined]
     )
-    return 201, {"id": c.pk, "question": c.question, "supplier": c.supplier.name, "asked_at": c.created_at, "answer": "", "answered_at": None}
+    return Status(201, {"id": c.pk, "question": c.question, "supplier": c.supplier.name, "asked_at": c.created_at, "answer": "", "answered_at": None})
 
 
 @procedures.post("/clarifications/{pk}/answer", response={200: s.ClarificationOut, **ERRORS}, auth=AUTH)
@@ -354,16 +357,19 @@ def clarification_answer(request: HttpRequest, pk: int, payload: s.AnswerIn) -> 
 
 
 @procedures.post("/procedures/{ref}/amendments", response={201: s.TenderAmendmentOut, **ERRORS}, auth=AUTH)
-def procedure_amend(request: HttpRequest, ref: str, payload: s.AmendIn) -> tuple[int, dict[str, Any]]:
+def procedure_amend(request: HttpRequest, ref: str, payload: s.AmendIn) -> Status:
     """Amend the convocatoria, optionally extending the submission deadline."""
     a = proc.procedure_amend(
         actor=request.auth, procedure=_procedure(ref, request), description=payload.description,  # type: ignore[attr-defined]
         submission_deadline=payload.submission_deadline,
     )
-    return 201, {
-        "id": a.pk, "description": a.description, "previous_deadline": a.previous_deadline,
-        "new_deadline": a.new_deadline, "date": a.created_at,
-    }
+    return Status(
+        201,
+        {
+            "id": a.pk, "description": a.description, "previous_deadline": a.previous_deadline,
+            "new_deadline": a.new_deadline, "date": a.created_at,
+        },
+    )
 
 
 @procedures.post("/procedures/{ref}/cancel", response={200: s.ProcedureOut, **ERRORS}, auth=AUTH)
@@ -388,7 +394,7 @@ def bid_list(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
 
 
 @bids.post("/procedures/{ref}/bids", response={201: s.BidOut, **ERRORS}, auth=AUTH)
-def bid_submit(request: HttpRequest, ref: str, payload: s.BidIn) -> tuple[int, dict[str, Any]]:
+def bid_submit(request: HttpRequest, ref: str, payload: s.BidIn) -> Status:
     """Submit (or replace) a sealed bid; the answer carries the platform-signed receipt."""
     bid = bidding.bid_submit(
         actor=request.auth,  # type: ignore[attr-defined]
@@ -397,7 +403,7 @@ def bid_submit(request: HttpRequest, ref: str, payload: s.BidIn) -> tuple[int, d
         documents=[bidding.BidDocumentInput(**d.dict()) for d in payload.documents],
         supplier_rfc=payload.supplier_rfc,
     )
-    return 201, serialize.bid_out(bid, with_receipt=True)
+    return Status(201, serialize.bid_out(bid, with_receipt=True))
 
 
 @bids.post("/bids/{pk}/withdraw", response={200: s.BidOut, **ERRORS}, auth=AUTH)
@@ -475,11 +481,11 @@ def award_direct(request: HttpRequest, ref: str, payload: s.DirectAwardIn) -> di
 
 
 @contracts.post("/awards/{pk}/contract", response={201: s.ContractOut, **ERRORS}, auth=AUTH)
-def contract_sign(request: HttpRequest, pk: int, payload: s.ContractIn) -> tuple[int, dict[str, Any]]:
+def contract_sign(request: HttpRequest, pk: int, payload: s.ContractIn) -> Status:
     """Record the signed contract of an award."""
     award = selectors.award_get_for_actor(pk=pk, actor=request.auth)  # type: ignore[attr-defined]
     c = proc.contract_sign(actor=request.auth, award=award, **payload.dict())  # type: ignore[attr-defined]
-    return 201, serialize.contract_out(c)
+    return Status(201, serialize.contract_out(c))
 
 
 @contracts.get("/contracts/{ref}", response={200: s.ContractOut, **ERRORS})
@@ -489,28 +495,28 @@ def contract_get(request: HttpRequest, ref: str) -> dict[str, Any]:
 
 
 @contracts.post("/contracts/{ref}/amendments", response={201: s.ContractOut, **ERRORS}, auth=AUTH)
-def contract_amend(request: HttpRequest, ref: str, payload: s.ContractAmendIn) -> tuple[int, dict[str, Any]]:
+def contract_amend(request: HttpRequest, ref: str, payload: s.ContractAmendIn) -> Status:
     """Record a convenio modificatorio within the legal cap."""
     c = selectors.contract_get_for_actor(ref=ref, actor=request.auth)  # type: ignore[attr-defined]
     proc.contract_amend(actor=request.auth, contract=c, **payload.dict())  # type: ignore[attr-defined]
     c.refresh_from_db()
-    return 201, serialize.contract_out(c)
+    return Status(201, serialize.contract_out(c))
 
 
 @contracts.post("/contracts/{ref}/payments", response={201: s.ContractOut, **ERRORS}, auth=AUTH)
-def payment_record(request: HttpRequest, ref: str, payload: s.PaymentIn) -> tuple[int, dict[str, Any]]:
+def payment_record(request: HttpRequest, ref: str, payload: s.PaymentIn) -> Status:
     """Record a payment under a contract."""
     c = selectors.contract_get_for_actor(ref=ref, actor=request.auth)  # type: ignore[attr-defined]
     proc.payment_record(actor=request.auth, contract=c, **payload.dict())  # type: ignore[attr-defined]
-    return 201, serialize.contract_out(c)
+    return Status(201, serialize.contract_out(c))
 
 
 @contracts.post("/contracts/{ref}/milestones", response={201: s.ContractOut, **ERRORS}, auth=AUTH)
-def milestone_record(request: HttpRequest, ref: str, payload: s.MilestoneIn) -> tuple[int, dict[str, Any]]:
+def milestone_record(request: HttpRequest, ref: str, payload: s.MilestoneIn) -> Status:
     """Record a delivery or milestone."""
     c = selectors.contract_get_for_actor(ref=ref, actor=request.auth)  # type: ignore[attr-defined]
     proc.milestone_record(actor=request.auth, contract=c, **payload.dict())  # type: ignore[attr-defined]
-    return 201, serialize.contract_out(c)
+    return Status(201, serialize.contract_out(c))
 
 
 @contracts.post("/contracts/{ref}/complete", response={200: s.ContractOut, **ERRORS}, auth=AUTH)
