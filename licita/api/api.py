@@ -1,7 +1,5 @@
 """The JSON API (django-ninja): thin endpoints that parse, call one service or selector, and render."""
 
-from __future__ import annotations
-
 import logging
 from typing import Any
 
@@ -208,20 +206,9 @@ def sanctions(request: HttpRequest, q: str | None = None, in_force: bool | None 
 procedures = Router(tags=["procedures"])
 
 
-class ProcedureFilters(s.Schema):
-    status: str | None = None
-    procedure_type: str | None = None
-    unit: str | None = None
-    institution: str | None = None
-    supplier: str | None = None
-    q: str | None = None
-    published_from: s.dt.date | None = None
-    published_to: s.dt.date | None = None
-
-
 @procedures.get("/procedures", response=list[s.ProcedureSummaryOut])
 @paginate(PageNumberPagination, page_size=25)
-def procedure_list(request: HttpRequest, filters: Query[ProcedureFilters]) -> Any:
+def procedure_list(request: HttpRequest, filters: Query[s.ProcedureFilters]) -> Any:
     """List the procedures the caller may see (all published ones; drafts of the caller's units)."""
     qs = selectors.procedure_list(
         actor=optional_actor(request),

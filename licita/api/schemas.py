@@ -404,3 +404,14 @@ class ReceiptVerifyOut(Schema):
 class PlatformKeysOut(Schema):
     receipt_signing_key: str
     algorithm: str
+
+
+class ProcedureFilters(Schema):
+    status: str | None = None
+    procedure_type: str | None = None
+    unit: str | None = None
+    institution: str | None = None
+    supplier: str | None = None
+    q: str | None = None
+    published_from: dt.date | None = None
+    published_to: dt.date | None = None
