@@ -76,7 +76,9 @@ TEMPLATES = [
 def _database() -> dict[str, object]:
     url = os.environ.get("LICITA_DATABASE_URL", "")
     if url:
-        db: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=int(os.environ.get("LICITA_CONN_MAX_AGE", "60"))))
+        db: dict[str, object] = dict(
+            dj_database_url.parse(url, conn_max_age=int(os.environ.get("LICITA_CONN_MAX_AGE", "60")))
+        )
         if db["ENGINE"] == "django.db.backends.postgresql":
             db.setdefault("TEST", {"NAME": os.environ.get("LICITA_TEST_DATABASE_NAME", "test_licita")})
         return db

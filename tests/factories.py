@@ -76,7 +76,12 @@ def make_auditor(institution: Institution | None = None, **overrides: Any) -> Us
 def make_supplier(*, person: bool = False, **overrides: Any) -> tuple[Supplier, User]:
     n = next(_seq)
     rep = make_user()
-    rfc = rfc_generate(name_letters="PRV" if not person else "PERE", date=dt.date(1990, 1, 1) + dt.timedelta(days=n), person=person, seed=n)
+    rfc = rfc_generate(
+        name_letters="PRV" if not person else "PERE",
+        date=dt.date(1990, 1, 1) + dt.timedelta(days=n),
+        person=person,
+        seed=n,
+    )
     data = {"rfc": rfc, "name": f"Proveedora de Pruebas {n}, S.A. de C.V."} | overrides
     return accounts.supplier_register(actor=rep, **data), rep
 
@@ -86,7 +91,9 @@ def lots_input(*values: str, cucop: str = "25100001") -> list[proc.LotInput]:
         proc.LotInput(
             title=f"Partida {i}",
             estimated_value=Decimal(v),
-            items=[proc.ItemInput(cucop=cucop, description=f"Bien de la partida {i}", quantity=Decimal(10), unit="pieza")],
+            items=[
+                proc.ItemInput(cucop=cucop, description=f"Bien de la partida {i}", quantity=Decimal(10), unit="pieza")
+            ],
         )
         for i, v in enumerate(values or ("1000000.00",), start=1)
     ]

@@ -1,6 +1,5 @@
 # ruff: noqa: INP001  (a standalone script, not a package)
-"""
-Check a Licita bid receipt offline (needs only Python 3.11+ and the `cryptography` package).
+"""Check a Licita bid receipt offline (needs only Python 3.11+ and the `cryptography` package).
 
 A receipt is a JSON object::
 

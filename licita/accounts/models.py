@@ -105,7 +105,9 @@ class Supplier(TimeStamped):
         verbose_name_plural = _("suppliers")
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(rfc__regex=r"^[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}$"), name="supplier_rfc_format"),
+            models.CheckConstraint(
+                condition=Q(rfc__regex=r"^[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}$"), name="supplier_rfc_format"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -133,7 +135,9 @@ class Membership(TimeStamped):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    unit = models.ForeignKey(PurchasingUnit, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(
+        PurchasingUnit, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships"
+    )
     supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships")
     institution = models.ForeignKey(
         Institution,
@@ -224,7 +228,9 @@ class Sanction(TimeStamped):
         verbose_name_plural = _("sanctions")
         ordering = ["-starts_on"]
         constraints = [
-            models.UniqueConstraint(fields=["normalized_name", "case_number", "authority"], name="sanction_unique_case"),
+            models.UniqueConstraint(
+                fields=["normalized_name", "case_number", "authority"], name="sanction_unique_case"
+            ),
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                 name="sanction_period_ordered",

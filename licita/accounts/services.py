@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from licita.accounts.models import CompanySize, GovernmentLevel, Institution, Membership, PurchasingUnit, Role, Supplier, User
+from licita.accounts.models import (
+    CompanySize,
+    GovernmentLevel,
+    Institution,
+    Membership,
+    PurchasingUnit,
+    Role,
+    Supplier,
+    User,
+)
 from licita.accounts.rfc import rfc_validate
 from licita.core.audit import audit_append
 from licita.core.errors import Conflict, PermissionDenied, ValidationError
@@ -27,7 +36,13 @@ def _require_admin(actor: User | None) -> None:
 
 @transaction.atomic
 def institution_create(
-    *, actor: User | None, name: str, siglas: str, ramo: str, government_level: str = GovernmentLevel.FEDERAL, budget_band: int = 1
+    *,
+    actor: User | None,
+    name: str,
+    siglas: str,
+    ramo: str,
+    government_level: str = GovernmentLevel.FEDERAL,
+    budget_band: int = 1,
 ) -> Institution:
     """Register a buyer institution."""
     _require_admin(actor)
@@ -36,7 +51,7 @@ def institution_create(
         raise ValidationError(_("name is required"), field="name", rule="required")
     if not siglas:
         raise ValidationError(_("siglas is required"), field="siglas", rule="required")
-    if not ramo.isdigit() or len(ramo) > 3:  # noqa: PLR2004
+    if not ramo.isdigit() or len(ramo) > 3:
         raise ValidationError(_("ramo must be a budget branch number of up to 3 digits"), field="ramo", rule="ramo")
     if government_level not in GovernmentLevel.values:
         raise ValidationError(_("government_level is not valid"), field="government_level", rule="choice")
@@ -48,23 +63,37 @@ def institution_create(
 
 
 @transaction.atomic
-def unit_create(*, actor: User | None, institution: Institution, key: str, name: str, responsible: str = "") -> PurchasingUnit:
+def unit_create(
+    *, actor: User | None, institution: Institution, key: str, name: str, responsible: str = ""
+) -> PurchasingUnit:
     """Register a purchasing unit with its 9-character CLAVEUC."""
     _require_admin(actor)
     key = (key or "").strip().upper()
     if not UNIT_KEY.match(key):
         raise ValidationError(
-            _("key must be a 9-character CLAVEUC starting with the 3-digit ramo, e.g. 009J3B001"), field="key", rule="claveuc"
+            _("key must be a 9-character CLAVEUC starting with the 3-digit ramo, e.g. 009J3B001"),
+            field="key",
+            rule="claveuc",
         )
     if PurchasingUnit.objects.filter(key=key).exists():
         raise Conflict(_("The unit %(key)s already exists") % {"key": key}, field="key", rule="unique")
-    unit = PurchasingUnit.objects.create(institution=institution, key=key, name=(name or "").strip(), responsible=responsible)
+    unit = PurchasingUnit.objects.create(
+        institution=institution, key=key, name=(name or "").strip(), responsible=responsible
+    )
     audit_append(actor=actor, action="unit_created", object_type="unit", object_id=key)
     return unit
 
 
 @transaction.atomic
-def user_create(*, actor: User | None, username: str, password: str | None, first_name: str = "", last_name: str = "", email: str = "") -> User:
+def user_create(
+    *,
+    actor: User | None,
+    username: str,
+    password: str | None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+) -> User:
     """Create a user account."""
     _require_admin(actor)
     username = (username or "").strip()
@@ -72,7 +101,9 @@ def user_create(*, actor: User | None, username: str, password: str | None, firs
         raise ValidationError(_("username must be 3-150 letters, digits or @.+-_"), field="username", rule="username")
     if User.objects.filter(username=username).exists():
         raise Conflict(_("The username is taken"), field="username", rule="unique")
-    user = User.objects.create_user(username=username, password=password, first_name=first_name, last_name=last_name, email=email)
+    user = User.objects.create_user(
+        username=username, password=password, first_name=first_name, last_name=last_name, email=email
+    )
     audit_append(actor=actor, action="user_created", object_type="user", object_id=str(user.pk))
     return user
 
@@ -90,18 +121,24 @@ def membership_grant(
     """Give a user a role; buyer administrators manage their own unit's users."""
     if role not in Role.values:
         raise ValidationError(_("role is not valid"), field="role", rule="choice")
-    if actor is not None and not (role in (Role.BUYER_OPERATOR, Role.BUYER_ADMIN) and unit and is_buyer_of(actor, unit, ["buyer_admin"])):
+    if actor is not None and not (
+        role in (Role.BUYER_OPERATOR, Role.BUYER_ADMIN) and unit and is_buyer_of(actor, unit, ["buyer_admin"])
+    ):
         _require_admin(actor)
     try:
         with transaction.atomic():
-            membership = Membership.objects.create(user=user, role=role, unit=unit, supplier=supplier, institution=institution)
+            membership = Membership.objects.create(
+                user=user, role=role, unit=unit, supplier=supplier, institution=institution
+            )
     except IntegrityError:
         raise ValidationError(
             _("This role needs its scope: a unit for buyers, a supplier for representatives, none otherwise"),
             field="role",
             rule="scope",
         ) from None
-    audit_append(actor=actor, action="membership_granted", object_type="user", object_id=str(user.pk), data={"role": role})
+    audit_append(
+        actor=actor, action="membership_granted", object_type="user", object_id=str(user.pk), data={"role": role}
+    )
     return membership
 
 
@@ -110,13 +147,17 @@ def supplier_register(*, actor: User | None, rfc: str, name: str, size: str = ""
     """Register a supplier by RFC; the registering user becomes its representative."""
     rfc, person_type = rfc_validate(rfc)
     name = (name or "").strip()
-    if len(name) < 3:  # noqa: PLR2004
+    if len(name) < 3:
         raise ValidationError(_("name must have at least 3 characters"), field="name", rule="min_length")
     if size not in CompanySize.values:
         raise ValidationError(_("size must be micro, small, medium, large or empty"), field="size", rule="choice")
     if Supplier.objects.filter(rfc=rfc).exists():
-        raise Conflict(_("A supplier with RFC %(rfc)s is already registered") % {"rfc": rfc}, field="rfc", rule="unique")
-    supplier = Supplier.objects.create(rfc=rfc, name=name, person_type=person_type, size=size, email=(email or "").strip())
+        raise Conflict(
+            _("A supplier with RFC %(rfc)s is already registered") % {"rfc": rfc}, field="rfc", rule="unique"
+        )
+    supplier = Supplier.objects.create(
+        rfc=rfc, name=name, person_type=person_type, size=size, email=(email or "").strip()
+    )
     if actor is not None and actor.is_authenticated:
         Membership.objects.create(user=actor, role=Role.SUPPLIER_REP, supplier=supplier)
     audit_append(actor=actor, action="supplier_registered", object_type="supplier", object_id=rfc)

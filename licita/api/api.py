@@ -1,5 +1,6 @@
 """The JSON API (django-ninja): thin endpoints that parse, call one service or selector, and render."""
 
+import base64
 import logging
 from typing import Any
 
@@ -39,7 +40,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, detail: dict[str, Any] | None = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, detail: dict[str, Any] | None = None
+) -> HttpResponse:
     return api.create_response(request, {"code": code, "message": message, "detail": detail or {}}, status=status)
 
 
@@ -51,7 +54,11 @@ def _licita_error(request: HttpRequest, exc: LicitaError) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [
-        {"field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "payload", "query")), "rule": e.get("type", ""), "message": e.get("msg", "")}
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "payload", "query")),
+            "rule": e.get("type", ""),
+            "message": e.get("msg", ""),
+        }
         for e in exc.errors
     ]
     first = errors[0] if errors else {"field": "", "message": ""}
@@ -59,7 +66,8 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
         request,
         422,
         "invalid",
-        _("Invalid value for %(field)s: %(message)s") % {"field": first["field"] or "body", "message": first["message"]},
+        _("Invalid value for %(field)s: %(message)s")
+        % {"field": first["field"] or "body", "message": first["message"]},
         {"field": first["field"], "errors": errors},
     )
 
@@ -71,7 +79,7 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    if exc.status_code == 400:  # noqa: PLR2004
+    if exc.status_code == 400:
         return _error(request, 400, "malformed", _("The request body is not valid JSON"))
     return _error(request, exc.status_code, "http_error", str(exc))
 
@@ -83,11 +91,24 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-    logger.exception("unexpected error on %s %s", request.method, request.path)
+    logger.error("unexpected error on %s %s", request.method, request.path, exc_info=exc)
     return _error(request, 500, "server_error", _("Unexpected error; nothing was saved. It has been logged."))
 
 
-ERRORS = {400: s.ErrorOut, 401: s.ErrorOut, 403: s.ErrorOut, 404: s.ErrorOut, 409: s.ErrorOut, 422: s.ErrorOut, 503: s.ErrorOut}
+ERRORS = {
+    400: s.ErrorOut,
+    401: s.ErrorOut,
+    403: s.ErrorOut,
+    404: s.ErrorOut,
+    409: s.ErrorOut,
+    422: s.ErrorOut,
+    503: s.ErrorOut,
+}
+
+
+def _actor(request: HttpRequest) -> Any:
+    """Return the authenticated caller of an endpoint declared with `auth=AUTH`."""
+    return getattr(request, "auth", None)
 
 
 def _procedure(ref: str, request: HttpRequest) -> Procedure:
@@ -96,7 +117,9 @@ def _procedure(ref: str, request: HttpRequest) -> Procedure:
 
 def _detail(p: Procedure, request: HttpRequest) -> dict[str, Any]:
     p.refresh_from_db()
-    return serialize.procedure_detail(p, bids_in_force=bid_count_before_opening(procedure=p, actor=optional_actor(request)))
+    return serialize.procedure_detail(
+        p, bids_in_force=bid_count_before_opening(procedure=p, actor=optional_actor(request))
+    )
 
 
 # --- Accounts ------------------------------------------------------------------------------------
@@ -105,19 +128,19 @@ accounts = Router(tags=["accounts"])
 
 
 @accounts.post("/auth/tokens", response={201: s.TokenOut, **ERRORS}, auth=None)
-def create_token(request: HttpRequest, payload: s.TokenIn) -> Status:
+def create_token(request: HttpRequest, payload: s.TokenIn) -> Status[Any]:
     """Exchange a username and password for a personal API token (shown once)."""
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
         raise AuthenticationError(401, "bad credentials")
-    row, secret = token_create(user=user, name=payload.name)  # type: ignore[arg-type]
+    row, secret = token_create(user=user, name=payload.name)
     return Status(201, {"token": secret, "name": row.name, "prefix": row.prefix})
 
 
 @accounts.get("/me", response={200: s.MeOut, **ERRORS}, auth=AUTH)
 def me(request: HttpRequest) -> dict[str, Any]:
     """Return the caller and their roles."""
-    user = request.auth  # type: ignore[attr-defined]
+    user = _actor(request)
     key = getattr(user, "custodian_key", None)
     return {
         "id": user.pk,
@@ -132,14 +155,14 @@ def me(request: HttpRequest) -> dict[str, Any]:
             }
             for m in user.memberships.filter(is_active=True).select_related("unit", "supplier", "institution")
         ],
-        "custodian_key": crypto.base64.b64encode(bytes(key.public_key)).decode() if key else None,
+        "custodian_key": base64.b64encode(bytes(key.public_key)).decode() if key else None,
     }
 
 
 @accounts.put("/me/custodian-key", response={200: s.CustodianKeyIn, **ERRORS}, auth=AUTH)
 def register_custodian_key(request: HttpRequest, payload: s.CustodianKeyIn) -> dict[str, str]:
     """Register the X25519 public key to which your opening-key shares will be sealed."""
-    bidding.custodian_key_register(actor=request.auth, public_key_b64=payload.public_key)  # type: ignore[attr-defined]
+    bidding.custodian_key_register(actor=_actor(request), public_key_b64=payload.public_key)
     return {"public_key": payload.public_key}
 
 
@@ -173,10 +196,14 @@ def suppliers(request: HttpRequest, q: str | None = None) -> Any:
 
 
 @accounts.post("/suppliers", response={201: s.SupplierOut, **ERRORS}, auth=AUTH)
-def register_supplier(request: HttpRequest, payload: s.SupplierIn) -> Status:
+def register_supplier(request: HttpRequest, payload: s.SupplierIn) -> Status[Any]:
     """Register a supplier by RFC; the caller becomes its representative."""
     supplier = supplier_register(
-        actor=request.auth, rfc=payload.rfc, name=payload.name, size=payload.size, email=payload.email  # type: ignore[attr-defined]
+        actor=_actor(request),
+        rfc=payload.rfc,
+        name=payload.name,
+        size=payload.size,
+        email=payload.email,
     )
     return Status(201, supplier)
 
@@ -194,8 +221,14 @@ def sanctions(request: HttpRequest, q: str | None = None, in_force: bool | None 
         qs = qs.filter(**running) if in_force else qs.exclude(**running)
     return [
         {
-            "supplier_name": x.supplier_name, "rfc": x.rfc, "authority": x.authority, "case_number": x.case_number,
-            "resolution": x.resolution, "starts_on": x.starts_on, "ends_on": x.ends_on, "in_force": x.is_in_force(today),
+            "supplier_name": x.supplier_name,
+            "rfc": x.rfc,
+            "authority": x.authority,
+            "case_number": x.case_number,
+            "resolution": x.resolution,
+            "starts_on": x.starts_on,
+            "ends_on": x.ends_on,
+            "in_force": x.is_in_force(today),
         }
         for x in qs
     ]
@@ -225,7 +258,7 @@ def procedure_list(request: HttpRequest, filters: Query[s.ProcedureFilters]) -> 
 
 
 @procedures.post("/procedures", response={201: s.ProcedureOut, **ERRORS}, auth=AUTH)
-def procedure_create(request: HttpRequest, payload: s.ProcedureIn) -> Status:
+def procedure_create(request: HttpRequest, payload: s.ProcedureIn) -> Status[Any]:
     """Create a draft procedure with its lots and items."""
     data = payload.dict()
     lots = [
@@ -236,7 +269,7 @@ def procedure_create(request: HttpRequest, payload: s.ProcedureIn) -> Status:
         )
         for lot in data.pop("lots")
     ]
-    p = proc.procedure_create(actor=request.auth, lots=lots, **data)  # type: ignore[attr-defined]
+    p = proc.procedure_create(actor=_actor(request), lots=lots, **data)
     return Status(201, _detail(p, request))
 
 
@@ -250,7 +283,7 @@ def procedure_get(request: HttpRequest, ref: str) -> dict[str, Any]:
 def procedure_invite(request: HttpRequest, ref: str, payload: s.InviteIn) -> dict[str, Any]:
     """Invite registered suppliers to a draft invitación."""
     p = _procedure(ref, request)
-    proc.procedure_invite(actor=request.auth, procedure=p, rfcs=payload.rfcs)  # type: ignore[attr-defined]
+    proc.procedure_invite(actor=_actor(request), procedure=p, rfcs=payload.rfcs)
     return _detail(p, request)
 
 
@@ -265,7 +298,7 @@ def procedure_publish(request: HttpRequest, ref: str, payload: s.PublishIn) -> d
     if missing:
         raise NotFound(_("Unknown committee members: %(u)s") % {"u": ", ".join(missing)}, field="committee")
     proc.procedure_publish(
-        actor=request.auth,  # type: ignore[attr-defined]
+        actor=_actor(request),
         procedure=p,
         submission_deadline=payload.submission_deadline,
         clarification_deadline=payload.clarification_deadline,
@@ -277,13 +310,17 @@ def procedure_publish(request: HttpRequest, ref: str, payload: s.PublishIn) -> d
 
 
 @procedures.post("/procedures/{ref}/documents", response={201: s.DocumentOut, **ERRORS}, auth=AUTH)
-def procedure_document(request: HttpRequest, ref: str, payload: s.DocumentIn) -> Status:
+def procedure_document(request: HttpRequest, ref: str, payload: s.DocumentIn) -> Status[Any]:
     """Attach a document (base64 content) to a procedure."""
-    d = document_attach(actor=request.auth, procedure=_procedure(ref, request), **payload.dict())  # type: ignore[attr-defined]
+    d = document_attach(actor=_actor(request), procedure=_procedure(ref, request), **payload.dict())
     return Status(
         201,
         {
-            "kind": d.kind, "title": d.title, "filename": d.filename, "sha256": d.sha256, "size": d.size,
+            "kind": d.kind,
+            "title": d.title,
+            "filename": d.filename,
+            "sha256": d.sha256,
+            "size": d.size,
             "url": f"/api/documents/{d.sha256}",
         },
     )
@@ -313,20 +350,37 @@ def clarification_list(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
     """List the public questions and answers of a procedure."""
     return [
         {
-            "id": c.pk, "question": c.question, "supplier": c.supplier.name, "asked_at": c.created_at,
-            "answer": c.answer, "answered_at": c.answered_at,
+            "id": c.pk,
+            "question": c.question,
+            "supplier": c.supplier.name,
+            "asked_at": c.created_at,
+            "answer": c.answer,
+            "answered_at": c.answered_at,
         }
         for c in selectors.clarifications_public(procedure=_procedure(ref, request))
     ]
 
 
 @procedures.post("/procedures/{ref}/clarifications", response={201: s.ClarificationOut, **ERRORS}, auth=AUTH)
-def clarification_ask(request: HttpRequest, ref: str, payload: s.QuestionIn) -> Status:
+def clarification_ask(request: HttpRequest, ref: str, payload: s.QuestionIn) -> Status[Any]:
     """Ask a question for the junta de aclaraciones (supplier representatives)."""
     c = proc.clarification_ask(
-        actor=request.auth, procedure=_procedure(ref, request), question=payload.question, supplier_rfc=payload.supplier_rfc  # type: ignore[attr-defined]
+        actor=_actor(request),
+        procedure=_procedure(ref, request),
+        question=payload.question,
+        supplier_rfc=payload.supplier_rfc,
     )
-    return Status(201, {"id": c.pk, "question": c.question, "supplier": c.supplier.name, "asked_at": c.created_at, "answer": "", "answered_at": None})
+    return Status(
+        201,
+        {
+            "id": c.pk,
+            "question": c.question,
+            "supplier": c.supplier.name,
+            "asked_at": c.created_at,
+            "answer": "",
+            "answered_at": None,
+        },
+    )
 
 
 @procedures.post("/clarifications/{pk}/answer", response={200: s.ClarificationOut, **ERRORS}, auth=AUTH)
@@ -336,25 +390,34 @@ def clarification_answer(request: HttpRequest, pk: int, payload: s.AnswerIn) -> 
     if c is None:
         raise NotFound(_("Question not found"))
     _procedure(str(c.procedure_id), request)
-    c = proc.clarification_answer(actor=request.auth, clarification=c, answer=payload.answer)  # type: ignore[attr-defined]
+    c = proc.clarification_answer(actor=_actor(request), clarification=c, answer=payload.answer)
     return {
-        "id": c.pk, "question": c.question, "supplier": c.supplier.name, "asked_at": c.created_at,
-        "answer": c.answer, "answered_at": c.answered_at,
+        "id": c.pk,
+        "question": c.question,
+        "supplier": c.supplier.name,
+        "asked_at": c.created_at,
+        "answer": c.answer,
+        "answered_at": c.answered_at,
     }
 
 
 @procedures.post("/procedures/{ref}/amendments", response={201: s.TenderAmendmentOut, **ERRORS}, auth=AUTH)
-def procedure_amend(request: HttpRequest, ref: str, payload: s.AmendIn) -> Status:
+def procedure_amend(request: HttpRequest, ref: str, payload: s.AmendIn) -> Status[Any]:
     """Amend the convocatoria, optionally extending the submission deadline."""
     a = proc.procedure_amend(
-        actor=request.auth, procedure=_procedure(ref, request), description=payload.description,  # type: ignore[attr-defined]
+        actor=_actor(request),
+        procedure=_procedure(ref, request),
+        description=payload.description,
         submission_deadline=payload.submission_deadline,
     )
     return Status(
         201,
         {
-            "id": a.pk, "description": a.description, "previous_deadline": a.previous_deadline,
-            "new_deadline": a.new_deadline, "date": a.created_at,
+            "id": a.pk,
+            "description": a.description,
+            "previous_deadline": a.previous_deadline,
+            "new_deadline": a.new_deadline,
+            "date": a.created_at,
         },
     )
 
@@ -363,7 +426,7 @@ def procedure_amend(request: HttpRequest, ref: str, payload: s.AmendIn) -> Statu
 def procedure_cancel(request: HttpRequest, ref: str, payload: s.CancelIn) -> dict[str, Any]:
     """Cancel a procedure with a written reason (before any contract)."""
     p = _procedure(ref, request)
-    proc.procedure_cancel(actor=request.auth, procedure=p, reason=payload.reason)  # type: ignore[attr-defined]
+    proc.procedure_cancel(actor=_actor(request), procedure=p, reason=payload.reason)
     return _detail(p, request)
 
 
@@ -381,10 +444,10 @@ def bid_list(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
 
 
 @bids.post("/procedures/{ref}/bids", response={201: s.BidOut, **ERRORS}, auth=AUTH)
-def bid_submit(request: HttpRequest, ref: str, payload: s.BidIn) -> Status:
+def bid_submit(request: HttpRequest, ref: str, payload: s.BidIn) -> Status[Any]:
     """Submit (or replace) a sealed bid; the answer carries the platform-signed receipt."""
     bid = bidding.bid_submit(
-        actor=request.auth,  # type: ignore[attr-defined]
+        actor=_actor(request),
         procedure=_procedure(ref, request),
         lots=[bidding.BidLotInput(lot=x.lot, price=x.price) for x in payload.lots],
         documents=[bidding.BidDocumentInput(**d.dict()) for d in payload.documents],
@@ -399,20 +462,20 @@ def bid_withdraw(request: HttpRequest, pk: int) -> dict[str, Any]:
     bid = Bid.objects.filter(pk=pk).select_related("procedure", "supplier").first()
     if bid is None:
         raise NotFound(_("Bid not found"))
-    return serialize.bid_out(bidding.bid_withdraw(actor=request.auth, bid=bid), actor=request.auth)  # type: ignore[attr-defined]
+    return serialize.bid_out(bidding.bid_withdraw(actor=_actor(request), bid=bid), actor=_actor(request))
 
 
 @bids.post("/procedures/{ref}/opening-key/share", response={200: s.ShareOut, **ERRORS}, auth=AUTH)
 def share_claim(request: HttpRequest, ref: str) -> dict[str, Any]:
     """Receive your sealed opening-key share, once; decrypt it with your custodian private key."""
-    return bidding.share_claim(actor=request.auth, procedure=_procedure(ref, request))  # type: ignore[attr-defined]
+    return bidding.share_claim(actor=_actor(request), procedure=_procedure(ref, request))
 
 
 @bids.post("/procedures/{ref}/open", response={200: s.ProcedureOut, **ERRORS}, auth=AUTH)
 def bids_open(request: HttpRequest, ref: str, payload: s.OpenIn) -> dict[str, Any]:
     """Open the bids after the deadline with k of the committee's shares."""
     p = _procedure(ref, request)
-    bidding.bids_open(actor=request.auth, procedure=p, shares=payload.shares)  # type: ignore[attr-defined]
+    bidding.bids_open(actor=_actor(request), procedure=p, shares=payload.shares)
     return _detail(p, request)
 
 
@@ -421,7 +484,7 @@ def bids_evaluate(request: HttpRequest, ref: str, payload: s.EvaluationIn) -> di
     """Record the evaluation of every opened bid and lot."""
     p = _procedure(ref, request)
     bidding.bids_evaluate(
-        actor=request.auth,  # type: ignore[attr-defined]
+        actor=_actor(request),
         procedure=p,
         evaluations=[bidding.EvaluationInput(**e.dict()) for e in payload.evaluations],
     )
@@ -450,7 +513,7 @@ contracts = Router(tags=["awards and contracts"])
 def award_decide(request: HttpRequest, ref: str) -> dict[str, Any]:
     """Issue the fallo from the evaluation (each lot to its best compliant bid, or desierta)."""
     p = _procedure(ref, request)
-    proc.award_decide(actor=request.auth, procedure=p)  # type: ignore[attr-defined]
+    proc.award_decide(actor=_actor(request), procedure=p)
     return _detail(p, request)
 
 
@@ -459,7 +522,7 @@ def award_direct(request: HttpRequest, ref: str, payload: s.DirectAwardIn) -> di
     """Record a direct award within its legal basis."""
     p = _procedure(ref, request)
     proc.award_direct(
-        actor=request.auth,  # type: ignore[attr-defined]
+        actor=_actor(request),
         procedure=p,
         supplier_rfc=payload.supplier_rfc,
         lots=[proc.DirectAwardLot(lot=x.lot, value=x.value) for x in payload.lots],
@@ -468,10 +531,10 @@ def award_direct(request: HttpRequest, ref: str, payload: s.DirectAwardIn) -> di
 
 
 @contracts.post("/awards/{pk}/contract", response={201: s.ContractOut, **ERRORS}, auth=AUTH)
-def contract_sign(request: HttpRequest, pk: int, payload: s.ContractIn) -> Status:
+def contract_sign(request: HttpRequest, pk: int, payload: s.ContractIn) -> Status[Any]:
     """Record the signed contract of an award."""
-    award = selectors.award_get_for_actor(pk=pk, actor=request.auth)  # type: ignore[attr-defined]
-    c = proc.contract_sign(actor=request.auth, award=award, **payload.dict())  # type: ignore[attr-defined]
+    award = selectors.award_get_for_actor(pk=pk, actor=_actor(request))
+    c = proc.contract_sign(actor=_actor(request), award=award, **payload.dict())
     return Status(201, serialize.contract_out(c))
 
 
@@ -482,35 +545,35 @@ def contract_get(request: HttpRequest, ref: str) -> dict[str, Any]:
 
 
 @contracts.post("/contracts/{ref}/amendments", response={201: s.ContractOut, **ERRORS}, auth=AUTH)
-def contract_amend(request: HttpRequest, ref: str, payload: s.ContractAmendIn) -> Status:
+def contract_amend(request: HttpRequest, ref: str, payload: s.ContractAmendIn) -> Status[Any]:
     """Record a convenio modificatorio within the legal cap."""
-    c = selectors.contract_get_for_actor(ref=ref, actor=request.auth)  # type: ignore[attr-defined]
-    proc.contract_amend(actor=request.auth, contract=c, **payload.dict())  # type: ignore[attr-defined]
+    c = selectors.contract_get_for_actor(ref=ref, actor=_actor(request))
+    proc.contract_amend(actor=_actor(request), contract=c, **payload.dict())
     c.refresh_from_db()
     return Status(201, serialize.contract_out(c))
 
 
 @contracts.post("/contracts/{ref}/payments", response={201: s.ContractOut, **ERRORS}, auth=AUTH)
-def payment_record(request: HttpRequest, ref: str, payload: s.PaymentIn) -> Status:
+def payment_record(request: HttpRequest, ref: str, payload: s.PaymentIn) -> Status[Any]:
     """Record a payment under a contract."""
-    c = selectors.contract_get_for_actor(ref=ref, actor=request.auth)  # type: ignore[attr-defined]
-    proc.payment_record(actor=request.auth, contract=c, **payload.dict())  # type: ignore[attr-defined]
+    c = selectors.contract_get_for_actor(ref=ref, actor=_actor(request))
+    proc.payment_record(actor=_actor(request), contract=c, **payload.dict())
     return Status(201, serialize.contract_out(c))
 
 
 @contracts.post("/contracts/{ref}/milestones", response={201: s.ContractOut, **ERRORS}, auth=AUTH)
-def milestone_record(request: HttpRequest, ref: str, payload: s.MilestoneIn) -> Status:
+def milestone_record(request: HttpRequest, ref: str, payload: s.MilestoneIn) -> Status[Any]:
     """Record a delivery or milestone."""
-    c = selectors.contract_get_for_actor(ref=ref, actor=request.auth)  # type: ignore[attr-defined]
-    proc.milestone_record(actor=request.auth, contract=c, **payload.dict())  # type: ignore[attr-defined]
+    c = selectors.contract_get_for_actor(ref=ref, actor=_actor(request))
+    proc.milestone_record(actor=_actor(request), contract=c, **payload.dict())
     return Status(201, serialize.contract_out(c))
 
 
 @contracts.post("/contracts/{ref}/complete", response={200: s.ContractOut, **ERRORS}, auth=AUTH)
 def contract_complete(request: HttpRequest, ref: str) -> dict[str, Any]:
     """Mark a contract completed."""
-    c = selectors.contract_get_for_actor(ref=ref, actor=request.auth)  # type: ignore[attr-defined]
-    c = proc.contract_complete(actor=request.auth, contract=c)  # type: ignore[attr-defined]
+    c = selectors.contract_get_for_actor(ref=ref, actor=_actor(request))
+    c = proc.contract_complete(actor=_actor(request), contract=c)
     return serialize.contract_out(c)
 
 

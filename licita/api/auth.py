@@ -18,7 +18,7 @@ from licita.core.errors import ValidationError
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-TOKEN_PREFIX = "lct_"
+TOKEN_PREFIX = "lct_"  # noqa: S105 - a public prefix, not a secret
 
 
 def _hash(token: str) -> str:
@@ -29,7 +29,7 @@ def _hash(token: str) -> str:
 def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create an API token for `user`; return the row and the secret, shown only this once."""
     name = (name or "").strip()
-    if not name or len(name) > 100:  # noqa: PLR2004
+    if not name or len(name) > 100:
         raise ValidationError(_("name is required (at most 100 characters)"), field="name", rule="required")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken.objects.create(user=user, name=name, prefix=secret[:12], token_hash=_hash(secret))
@@ -46,13 +46,13 @@ def token_user(token: str) -> User | None:
     if row is None:
         return None
     now = clock.now()
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:  # noqa: PLR2004
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.user
 
 
 class TokenAuth(HttpBearer):
-    """Authorization: Bearer lct_…"""
+    """Authenticate with `Authorization: Bearer lct_...`."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         """Return the token's user."""

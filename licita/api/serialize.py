@@ -40,9 +40,20 @@ def procedure_detail(p: Procedure, *, bids_in_force: int | None) -> dict[str, An
         **{
             f: getattr(p, f)
             for f in (
-                "description", "regime", "character", "form", "contract_type", "legal_basis", "exception_fraction",
-                "justification", "evaluation_method", "clarification_deadline", "reduced_period_justification",
-                "opened_at", "cancellation_reason", "provenance",
+                "description",
+                "regime",
+                "character",
+                "form",
+                "contract_type",
+                "legal_basis",
+                "exception_fraction",
+                "justification",
+                "evaluation_method",
+                "clarification_deadline",
+                "reduced_period_justification",
+                "opened_at",
+                "cancellation_reason",
+                "provenance",
             )
         },
         "lots": [

@@ -9,7 +9,18 @@ from licita.bidding.models import Bid, OpeningKey
 class BidAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("procedure", "supplier", "version", "status", "committed_at", "sealed_sha256")
     list_filter = ("status",)
-    readonly_fields = [f.name for f in Bid._meta.fields]
+    readonly_fields = (
+        "procedure",
+        "supplier",
+        "submitted_by",
+        "version",
+        "status",
+        "sealed_sha256",
+        "sealed_size",
+        "committed_at",
+        "withdrawn_at",
+        "receipt",
+    )
 
     def has_add_permission(self, request: object) -> bool:
         """Bids arrive only through the bidding service."""

@@ -1,5 +1,4 @@
-"""
-Cryptography for sealed bids: HPKE sealing, SLIP-39 opening-key shares, Ed25519 receipts.
+"""Cryptography for sealed bids: HPKE sealing, SLIP-39 opening-key shares, Ed25519 receipts.
 
 Sealed blob format (bids and custodian shares alike)::
 

@@ -32,7 +32,7 @@ def bids_for_actor(*, procedure: Procedure, actor: User | None) -> QuerySet[Bid]
     qs = Bid.objects.filter(procedure=procedure).select_related("supplier").order_by("committed_at")
     if procedure.status not in (Status.DRAFT, Status.PUBLISHED, Status.CLOSED) and procedure.opened_at is not None:
         return qs.filter(status=BidStatus.OPENED).prefetch_related("lots__lot", "documents")
-    own = [m.supplier_id for m in memberships(actor, ["supplier_rep"])]
+    own = [m.supplier_id for m in memberships(actor, ["supplier_rep"]) if m.supplier_id is not None]
     return qs.filter(supplier_id__in=own)
 
 

@@ -64,11 +64,13 @@ def custodian_key_register(*, actor: User | None, public_key_b64: str) -> Custod
         raw = base64.b64decode(public_key_b64 or "", validate=True)
     except (binascii.Error, ValueError):
         raw = b""
-    if len(raw) != 32:  # noqa: PLR2004
+    if len(raw) != 32:
         raise ValidationError(
             _("public_key must be a base64 X25519 public key of 32 bytes"), field="public_key", rule="x25519"
         )
-    key, _created = CustodianKey.objects.update_or_create(user=actor, defaults={"public_key": raw, "updated_at": clock.now()})
+    key, _created = CustodianKey.objects.update_or_create(
+        user=actor, defaults={"public_key": raw, "updated_at": clock.now()}
+    )
     audit_append(actor=actor, action="custodian_key_registered", object_type="user", object_id=str(actor.pk))
     return key
 
@@ -93,7 +95,7 @@ def opening_key_create(*, procedure: Procedure, committee: Sequence[int], thresh
         raise ValidationError(
             _("committee must list distinct existing users"), field="committee", rule="distinct_users"
         )
-    if not 2 <= threshold <= len(members):  # noqa: PLR2004
+    if not 2 <= threshold <= len(members):
         raise ValidationError(
             _("threshold must be between 2 and the committee size (%(n)d)") % {"n": len(members)},
             field="threshold",
@@ -154,7 +156,8 @@ def share_claim(*, actor: User | None, procedure: Procedure) -> dict[str, Any]:
         raise NotFound(_("You hold no share of this procedure's opening key"))
     if envelope.sealed_share is None:
         raise Conflict(
-            _("Your share was already handed over on %(at)s; the platform keeps no copy") % {"at": envelope.delivered_at},
+            _("Your share was already handed over on %(at)s; the platform keeps no copy")
+            % {"at": envelope.delivered_at},
             rule="share_delivered_once",
         )
     sealed = bytes(envelope.sealed_share)
@@ -193,10 +196,14 @@ def _bid_plaintext(procedure: Procedure, lots: Sequence[BidLotInput], documents:
     for i, entry in enumerate(lots, start=1):
         if not isinstance(entry.lot, int) or entry.lot not in numbers:
             raise ValidationError(
-                _("Lot %(n)s does not exist in this procedure") % {"n": entry.lot}, field=f"lots[{i}].lot", rule="exists"
+                _("Lot %(n)s does not exist in this procedure") % {"n": entry.lot},
+                field=f"lots[{i}].lot",
+                rule="exists",
             )
         if entry.lot in seen:
-            raise ValidationError(_("Lot %(n)s appears twice") % {"n": entry.lot}, field=f"lots[{i}].lot", rule="unique")
+            raise ValidationError(
+                _("Lot %(n)s appears twice") % {"n": entry.lot}, field=f"lots[{i}].lot", rule="unique"
+            )
         seen[entry.lot] = str(parse_amount(entry.price, field=f"lots[{i}].price"))
     if not seen:
         raise ValidationError(_("A bid prices at least one lot"), field="lots", rule="required")
@@ -209,10 +216,12 @@ def _bid_plaintext(procedure: Procedure, lots: Sequence[BidLotInput], documents:
     for i, doc in enumerate(documents, start=1):
         if doc.kind not in DOCUMENT_KINDS:
             raise ValidationError(
-                _("documents[%(i)d].kind must be technical or economic") % {"i": i}, field=f"documents[{i}].kind", rule="choice"
+                _("documents[%(i)d].kind must be technical or economic") % {"i": i},
+                field=f"documents[{i}].kind",
+                rule="choice",
             )
         name = (doc.filename or "").strip()
-        if not name or len(name) > 255 or "/" in name or "\\" in name:  # noqa: PLR2004
+        if not name or len(name) > 255 or "/" in name or "\\" in name:
             raise ValidationError(
                 _("documents[%(i)d].filename must be a plain file name") % {"i": i},
                 field=f"documents[{i}].filename",
@@ -222,7 +231,9 @@ def _bid_plaintext(procedure: Procedure, lots: Sequence[BidLotInput], documents:
             content = base64.b64decode(doc.content_b64 or "", validate=True)
         except (binascii.Error, ValueError):
             raise ValidationError(
-                _("documents[%(i)d].content_b64 must be base64") % {"i": i}, field=f"documents[{i}].content_b64", rule="base64"
+                _("documents[%(i)d].content_b64 must be base64") % {"i": i},
+                field=f"documents[{i}].content_b64",
+                rule="base64",
             ) from None
         if not content:
             raise ValidationError(
@@ -260,7 +271,10 @@ def bid_submit(
     supplier = supplier_of(actor, supplier_rfc)
     if procedure.procedure_type == ProcedureType.DIRECT_AWARD:
         raise InvalidTransition(_("A direct award takes no bids"), rule="direct_award")
-    if procedure.procedure_type == ProcedureType.INVITATION and not procedure.invitations.filter(supplier=supplier).exists():
+    if (
+        procedure.procedure_type == ProcedureType.INVITATION
+        and not procedure.invitations.filter(supplier=supplier).exists()
+    ):
         raise ValidationError(
             _("%(rfc)s was not invited to this procedure; only invited suppliers may bid") % {"rfc": supplier.rfc},
             field="supplier_rfc",
@@ -277,7 +291,13 @@ def bid_submit(
     digest = blob_put(sealed)
     procedure = _locked(procedure)
     previous = Bid.objects.filter(procedure=procedure, supplier=supplier, status=BidStatus.SUBMITTED).first()
-    version = (Bid.objects.filter(procedure=procedure, supplier=supplier).order_by("-version").values_list("version", flat=True).first() or 0) + 1
+    version = (
+        Bid.objects.filter(procedure=procedure, supplier=supplier)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+        or 0
+    ) + 1
     if previous is not None:
         previous.status = BidStatus.REPLACED
         previous.save(update_fields=["status", "updated_at"])
@@ -285,7 +305,7 @@ def bid_submit(
     bid = Bid.objects.create(
         procedure=procedure,
         supplier=supplier,
-        submitted_by=actor,
+        submitted_by=actor,  # type: ignore[misc]
         version=version,
         sealed_sha256=digest,
         sealed_size=len(sealed),
@@ -344,7 +364,9 @@ def bid_withdraw(*, actor: User | None, bid: Bid) -> Bid:
     bid.status = BidStatus.WITHDRAWN
     bid.withdrawn_at = at
     bid.save(update_fields=["status", "withdrawn_at", "updated_at"])
-    audit_append(actor=actor, action="bid_withdrawn", object_type="procedure", object_id=str(procedure.pk), data={"bid": bid.pk})
+    audit_append(
+        actor=actor, action="bid_withdrawn", object_type="procedure", object_id=str(procedure.pk), data={"bid": bid.pk}
+    )
     return bid
 
 
@@ -360,7 +382,8 @@ def bids_open(*, actor: User | None, procedure: Procedure, shares: Sequence[str]
     _close_if_due(procedure, now)
     if procedure.status in (Status.PUBLISHED, Status.DRAFT):
         raise OpeningRefused(
-            _("Bids can be opened only after the submission deadline (%(deadline)s)") % {"deadline": procedure.submission_deadline},
+            _("Bids can be opened only after the submission deadline (%(deadline)s)")
+            % {"deadline": procedure.submission_deadline},
             rule="submission_deadline",
         )
     if procedure.status != Status.CLOSED:
@@ -438,7 +461,8 @@ def bids_evaluate(*, actor: User | None, procedure: Procedure, evaluations: Sequ
         row = rows.get(key)
         if row is None:
             raise ValidationError(
-                _("evaluations[%(i)d]: %(rfc)s has no opened bid for lot %(lot)s") % {"i": i, "rfc": key[0], "lot": ev.lot},
+                _("evaluations[%(i)d]: %(rfc)s has no opened bid for lot %(lot)s")
+                % {"i": i, "rfc": key[0], "lot": ev.lot},
                 field=f"evaluations[{i}]",
                 rule="opened_bid",
             )
@@ -448,7 +472,7 @@ def bids_evaluate(*, actor: User | None, procedure: Procedure, evaluations: Sequ
             )
         seen.add(key)
         reason = (ev.reason or "").strip()
-        if not ev.compliant and len(reason) < 10:  # noqa: PLR2004
+        if not ev.compliant and len(reason) < 10:
             raise ValidationError(
                 _("evaluations[%(i)d]: every disqualification needs a written reason (10+ characters)") % {"i": i},
                 field=f"evaluations[{i}].reason",
@@ -494,10 +518,16 @@ def _economic_points(procedure: Procedure, rows: list[BidLot]) -> None:
     """Give each technically qualified bid economic points = max × lowest price ÷ its price, per lot."""
     by_lot: dict[int, list[BidLot]] = {}
     for row in rows:
-        qualified = row.compliant and row.technical_points is not None and row.technical_points >= procedure.technical_points_min
+        qualified = (
+            row.compliant
+            and row.technical_points is not None
+            and row.technical_points >= procedure.technical_points_min
+        )
         if row.compliant and not qualified:
             row.compliant = False
-            row.disqualification_reason = _("Technical points below the minimum of %(n)d") % {"n": procedure.technical_points_min}
+            row.disqualification_reason = _("Technical points below the minimum of %(n)d") % {
+                "n": procedure.technical_points_min
+            }
         if qualified:
             by_lot.setdefault(row.lot_id, []).append(row)
     for lot_rows in by_lot.values():

@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from licita.core.models import AuditEntry
 
 
-def audit_append(*, actor: User | None, action: str, object_type: str, object_id: str, data: dict[str, Any] | None = None) -> AuditEntry:
+def audit_append(
+    *, actor: User | None, action: str, object_type: str, object_id: str, data: dict[str, Any] | None = None
+) -> AuditEntry:
     """Append one audit entry; call it inside the service's transaction."""
     from licita.core.models import AuditEntry  # noqa: PLC0415
 

@@ -19,11 +19,15 @@ def parse_amount(value: Any, *, field: str, allow_zero: bool = False) -> Decimal
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
-        raise ValidationError(_("%(field)s must be a number") % {"field": field}, field=field, rule="decimal") from None
+        raise ValidationError(
+            _("%(field)s must be a number") % {"field": field}, field=field, rule="decimal"
+        ) from None
     if not amount.is_finite():
         raise ValidationError(_("%(field)s must be a finite number") % {"field": field}, field=field, rule="decimal")
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationError(_("%(field)s must be greater than zero") % {"field": field}, field=field, rule="positive")
+        raise ValidationError(
+            _("%(field)s must be greater than zero") % {"field": field}, field=field, rule="positive"
+        )
     if amount > MAX_AMOUNT:
         raise ValidationError(_("%(field)s is too large") % {"field": field}, field=field, rule="max")
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)

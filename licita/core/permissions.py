@@ -36,7 +36,9 @@ def is_auditor_of(actor: User | None, unit: PurchasingUnit) -> bool:
     return any(m.institution_id in (None, unit.institution_id) for m in memberships(actor, ["auditor"]))
 
 
-def is_buyer_of(actor: User | None, unit: PurchasingUnit, roles: Iterable[str] = ("buyer_operator", "buyer_admin")) -> bool:
+def is_buyer_of(
+    actor: User | None, unit: PurchasingUnit, roles: Iterable[str] = ("buyer_operator", "buyer_admin")
+) -> bool:
     """Return whether the actor is a buyer of `unit` with one of `roles`."""
     return any(m.unit_id == unit.pk for m in memberships(actor, roles))
 
@@ -67,8 +69,10 @@ def supplier_of(actor: User | None, rfc: str | None = None) -> Supplier:
         raise PermissionDenied(_("Only a supplier representative may do this"), rule="supplier_membership")
     if len(reps) > 1:
         raise PermissionDenied(
-            _("You represent several suppliers: say which one with supplier_rfc"), field="supplier_rfc", rule="required"
+            _("You represent several suppliers: say which one with supplier_rfc"),
+            field="supplier_rfc",
+            rule="required",
         )
     supplier = reps[0].supplier
-    assert supplier is not None  # noqa: S101 - guaranteed by the membership check constraint
+    assert supplier is not None
     return supplier

@@ -30,13 +30,15 @@ def document_attach(
     require_buyer(actor, procedure.unit, visible=procedure.status != Status.DRAFT)
     if kind not in DocumentKind.values:
         raise ValidationError(
-            _("kind must be one of: %(choices)s") % {"choices": ", ".join(DocumentKind.values)}, field="kind", rule="choice"
+            _("kind must be one of: %(choices)s") % {"choices": ", ".join(DocumentKind.values)},
+            field="kind",
+            rule="choice",
         )
     title = (title or "").strip()
     filename = (filename or "").strip()
-    if not title or len(title) > 300:  # noqa: PLR2004
+    if not title or len(title) > 300:
         raise ValidationError(_("title is required (at most 300 characters)"), field="title", rule="required")
-    if not filename or len(filename) > 255 or "/" in filename or "\\" in filename:  # noqa: PLR2004
+    if not filename or len(filename) > 255 or "/" in filename or "\\" in filename:
         raise ValidationError(_("filename must be a plain file name"), field="filename", rule="filename")
     try:
         data = base64.b64decode(content_b64 or "", validate=True)
@@ -46,13 +48,25 @@ def document_attach(
         raise ValidationError(_("The document is empty"), field="content_b64", rule="required")
     if len(data) > settings.LICITA_MAX_DOCUMENT_BYTES:
         raise ValidationError(
-            _("The document exceeds %(n)d bytes") % {"n": settings.LICITA_MAX_DOCUMENT_BYTES}, field="content_b64", rule="max_size"
+            _("The document exceeds %(n)d bytes") % {"n": settings.LICITA_MAX_DOCUMENT_BYTES},
+            field="content_b64",
+            rule="max_size",
         )
     digest = blob_put(data)
     document = Document.objects.create(
-        procedure=procedure, kind=kind, title=title, filename=filename, sha256=digest, size=len(data), uploaded_by=actor
+        procedure=procedure,
+        kind=kind,
+        title=title,
+        filename=filename,
+        sha256=digest,
+        size=len(data),
+        uploaded_by=actor,
     )
     audit_append(
-        actor=actor, action="document_attached", object_type="procedure", object_id=str(procedure.pk), data={"sha256": digest}
+        actor=actor,
+        action="document_attached",
+        object_type="procedure",
+        object_id=str(procedure.pk),
+        data={"sha256": digest},
     )
     return document

@@ -7,11 +7,11 @@ from licita.procurement.models import AmendmentCap, Contract, MinimumPeriod, Pro
 
 class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_add_permission(self, request: object) -> bool:
-        """Created only through the services."""
+        """Refuse: rows are created only through the services."""
         return False
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
-        """Changed only through the services."""
+        """Refuse: rows change only through the services."""
         return False
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:

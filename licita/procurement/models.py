@@ -14,8 +14,6 @@ from licita.accounts.models import PurchasingUnit, Supplier
 from licita.core.models import TimeStamped
 
 
-
-
 class Law(models.TextChoices):
     #: Ley de Adquisiciones, Arrendamientos y Servicios del Sector Público
     LAASSP = "LAASSP", "LAASSP"

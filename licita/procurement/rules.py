@@ -25,7 +25,9 @@ def _valid_on(day: dt.date) -> Q:
 def minimum_period(*, law: str, regime: str, procedure_type: str, character: str, on: dt.date) -> MinimumPeriod:
     """Return the minimum-period rule in force on `on` (the latest version)."""
     rule = (
-        MinimumPeriod.objects.filter(_valid_on(on), law=law, regime=regime, procedure_type=procedure_type, character=character)
+        MinimumPeriod.objects.filter(
+            _valid_on(on), law=law, regime=regime, procedure_type=procedure_type, character=character
+        )
         .order_by("-version")
         .first()
     )

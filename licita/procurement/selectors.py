@@ -50,7 +50,9 @@ def procedure_list(
     if unit_key:
         qs = qs.filter(unit__key=unit_key.strip().upper())
     if institution:
-        qs = qs.filter(Q(unit__institution__siglas__iexact=institution) | Q(unit__institution__name__icontains=institution))
+        qs = qs.filter(
+            Q(unit__institution__siglas__iexact=institution) | Q(unit__institution__name__icontains=institution)
+        )
     if supplier_rfc:
         qs = qs.filter(awards__supplier__rfc=supplier_rfc.strip().upper()).distinct()
     if q:

@@ -59,8 +59,12 @@ MIN_JUSTIFICATION = 30
 #: Changes to the convocatoria are allowed up to this many days before the opening (LAASSP Art. 33; verify).
 AMENDMENT_DAYS_BEFORE_OPENING = 7
 MIN_QUESTION_HOURS_BEFORE_OPENING = 24
-PROCEDURE_LETTER = {ProcedureType.PUBLIC_TENDER: "L", ProcedureType.INVITATION: "I", ProcedureType.DIRECT_AWARD: "A"}
-LAW_LETTER = {Law.LAASSP: "A", Law.LOPSRM: "O"}
+PROCEDURE_LETTER: dict[str, str] = {
+    ProcedureType.PUBLIC_TENDER: "L",
+    ProcedureType.INVITATION: "I",
+    ProcedureType.DIRECT_AWARD: "A",
+}
+LAW_LETTER: dict[str, str] = {Law.LAASSP: "A", Law.LOPSRM: "O"}
 
 
 def _choice(value: Any, choices: type[Any], field: str) -> str:
@@ -166,9 +170,7 @@ def _check_legal_basis(
 ) -> None:
     if procedure_type == ProcedureType.PUBLIC_TENDER:
         if legal_basis != LegalBasis.TENDER:
-            raise ValidationError(
-                _("A public tender has legal basis art26"), field="legal_basis", rule="tender_basis"
-            )
+            raise ValidationError(_("A public tender has legal basis art26"), field="legal_basis", rule="tender_basis")
         return
     if legal_basis == LegalBasis.TENDER:
         raise ValidationError(
@@ -273,7 +275,7 @@ def procedure_create(
         for j, item in enumerate(lot.items, start=1):
             prefix = f"lots[{i}].items[{j}]"
             cucop = (item.cucop or "").strip()
-            if not cucop.isdigit() or not 5 <= len(cucop) <= 12:  # noqa: PLR2004
+            if not cucop.isdigit() or not 5 <= len(cucop) <= 12:
                 raise ValidationError(
                     _("%(field)s must be a CUCoP code of 5 to 12 digits") % {"field": f"{prefix}.cucop"},
                     field=f"{prefix}.cucop",
@@ -281,8 +283,12 @@ def procedure_create(
                 )
             qty = parse_amount(item.quantity, field=f"{prefix}.quantity")
             items.append(
-                (cucop, _text(item.description, f"{prefix}.description", max_length=500), qty,
-                 _text(item.unit, f"{prefix}.unit", max_length=40))
+                (
+                    cucop,
+                    _text(item.description, f"{prefix}.description", max_length=500),
+                    qty,
+                    _text(item.unit, f"{prefix}.unit", max_length=40),
+                )
             )
         parsed.append((lot_title, value, items))
     estimated = sum((v for _t, v, _i in parsed), Decimal(0))
@@ -335,9 +341,13 @@ def procedure_invite(*, actor: User | None, procedure: Procedure, rfcs: Iterable
     procedure = _locked(procedure)
     require_buyer(actor, procedure.unit, visible=_visible(procedure))
     if procedure.procedure_type != ProcedureType.INVITATION:
-        raise ValidationError(_("Only an invitation takes invited suppliers"), field="procedure_type", rule="invitation")
+        raise ValidationError(
+            _("Only an invitation takes invited suppliers"), field="procedure_type", rule="invitation"
+        )
     if procedure.status != Status.DRAFT:
-        raise InvalidTransition(_("Suppliers can be invited only while the procedure is a draft"), current=procedure.status)
+        raise InvalidTransition(
+            _("Suppliers can be invited only while the procedure is a draft"), current=procedure.status
+        )
     wanted = [rfc_normalize(r) for r in rfcs]
     if not wanted:
         raise ValidationError(_("Name at least one supplier RFC"), field="rfcs", rule="required")
@@ -389,7 +399,8 @@ def procedure_publish(
         invited = procedure.invitations.count()
         if invited < MIN_INVITED:
             raise ValidationError(
-                _("An invitation needs at least %(n)d invited suppliers; it has %(m)d") % {"n": MIN_INVITED, "m": invited},
+                _("An invitation needs at least %(n)d invited suppliers; it has %(m)d")
+                % {"n": MIN_INVITED, "m": invited},
                 field="invitations",
                 rule="min_invited",
             )
@@ -440,7 +451,11 @@ def procedure_publish(
     procedure.reduced_period_justification = reduced_period_justification
     procedure.save(
         update_fields=[
-            "status", "updated_at", "published_at", "submission_deadline", "clarification_deadline",
+            "status",
+            "updated_at",
+            "published_at",
+            "submission_deadline",
+            "clarification_deadline",
             "reduced_period_justification",
         ]
     )
@@ -460,14 +475,22 @@ def clarification_ask(
     if not _visible(procedure):
         raise NotFound(_("Procedure not found"))
     supplier = supplier_of(actor, supplier_rfc)
-    if procedure.procedure_type == ProcedureType.INVITATION and not procedure.invitations.filter(supplier=supplier).exists():
+    if (
+        procedure.procedure_type == ProcedureType.INVITATION
+        and not procedure.invitations.filter(supplier=supplier).exists()
+    ):
         raise ValidationError(
             _("Only invited suppliers take part in this invitation"), field="supplier_rfc", rule="invited"
         )
     if not procedure.is_open_for_questions(clock.now()):
         raise Conflict(_("Questions are no longer accepted for this procedure"), rule="clarification_deadline")
     text = _text(question, "question", min_length=5, max_length=5000)
-    clarification = Clarification.objects.create(procedure=procedure, supplier=supplier, asked_by=actor, question=text)
+    clarification = Clarification.objects.create(
+        procedure=procedure,
+        supplier=supplier,
+        asked_by=actor,
+        question=text,  # type: ignore[misc]
+    )
     _audit(actor, "clarification_asked", procedure, clarification=clarification.pk)
     return clarification
 
@@ -502,15 +525,19 @@ def procedure_amend(
         raise InvalidTransition(_("Only a published procedure open for bids can be amended"), current=procedure.status)
     description = _text(description, "description", min_length=10, max_length=5000)
     previous = procedure.submission_deadline
-    assert previous is not None  # noqa: S101 - set at publication
+    assert previous is not None
     if submission_deadline is not None:
         submission_deadline = _aware(submission_deadline, "submission_deadline")
         if submission_deadline <= previous:
             raise ValidationError(
-                _("An amendment can only extend the submission deadline"), field="submission_deadline", rule="extend_only"
+                _("An amendment can only extend the submission deadline"),
+                field="submission_deadline",
+                rule="extend_only",
             )
     late = previous - now < dt.timedelta(days=AMENDMENT_DAYS_BEFORE_OPENING)
-    if late and (submission_deadline is None or submission_deadline - now < dt.timedelta(days=AMENDMENT_DAYS_BEFORE_OPENING)):
+    if late and (
+        submission_deadline is None or submission_deadline - now < dt.timedelta(days=AMENDMENT_DAYS_BEFORE_OPENING)
+    ):
         raise ValidationError(
             _(
                 "Changes to the convocatoria are allowed up to %(n)d days before the opening; extend the deadline"
@@ -557,7 +584,9 @@ def procedure_cancel(*, actor: User | None, procedure: Procedure, reason: str) -
 def procedures_tick(*, actor: User | None = None) -> int:
     """Persist time-driven transitions (submission closes at the deadline); return how many moved."""
     moved = 0
-    due = Procedure.objects.filter(status=Status.PUBLISHED, submission_deadline__lte=clock.now()).values_list("pk", flat=True)
+    due = Procedure.objects.filter(status=Status.PUBLISHED, submission_deadline__lte=clock.now()).values_list(
+        "pk", flat=True
+    )
     for pk in list(due):
         with transaction.atomic():
             procedure = Procedure.objects.select_for_update().get(pk=pk)
@@ -639,17 +668,23 @@ def award_direct(
     _move(procedure, Status.AWARDED)
     supplier = Supplier.objects.filter(rfc=rfc_normalize(supplier_rfc or "")).first()
     if supplier is None:
-        raise ValidationError(_("The supplier RFC is not registered"), field="supplier_rfc", rule="registered_supplier")
+        raise ValidationError(
+            _("The supplier RFC is not registered"), field="supplier_rfc", rule="registered_supplier"
+        )
     _sanction_check(supplier, "supplier_rfc")
     by_number = {lot.number: lot for lot in procedure.lots.all()}
     values: dict[int, Decimal] = {}
     for i, entry in enumerate(lots, start=1):
         if entry.lot not in by_number:
             raise ValidationError(
-                _("Lot %(n)s does not exist in this procedure") % {"n": entry.lot}, field=f"lots[{i}].lot", rule="exists"
+                _("Lot %(n)s does not exist in this procedure") % {"n": entry.lot},
+                field=f"lots[{i}].lot",
+                rule="exists",
             )
         if entry.lot in values:
-            raise ValidationError(_("Lot %(n)s appears twice") % {"n": entry.lot}, field=f"lots[{i}].lot", rule="unique")
+            raise ValidationError(
+                _("Lot %(n)s appears twice") % {"n": entry.lot}, field=f"lots[{i}].lot", rule="unique"
+            )
         values[entry.lot] = parse_amount(entry.value, field=f"lots[{i}].value")
     if not values:
         raise ValidationError(_("Award at least one lot"), field="lots", rule="required")
@@ -705,7 +740,9 @@ def contract_sign(
     procedure = _locked(award.procedure)
     require_buyer(actor, procedure.unit, visible=_visible(procedure))
     if award.status != AwardStatus.ACTIVE or procedure.status != Status.AWARDED:
-        raise InvalidTransition(_("Only an active award of an awarded procedure can be contracted"), current=procedure.status)
+        raise InvalidTransition(
+            _("Only an active award of an awarded procedure can be contracted"), current=procedure.status
+        )
     if Contract.objects.filter(award=award).exists():
         raise Conflict(_("This award already has a contract"), rule="one_contract_per_award")
     for name, value in (("start_date", start_date), ("end_date", end_date)):
@@ -718,7 +755,9 @@ def contract_sign(
     if signed > now:
         raise ValidationError(_("date_signed cannot be in the future"), field="date_signed", rule="not_future")
     if signed < award.date:
-        raise ValidationError(_("A contract cannot be signed before its award"), field="date_signed", rule="after_award")
+        raise ValidationError(
+            _("A contract cannot be signed before its award"), field="date_signed", rule="after_award"
+        )
     _sanction_check(award.supplier, "award")
     code = (code or "").strip() or f"{procedure.number}-C{award.lot.number}"
     if Contract.objects.filter(code=code).exists():
@@ -772,7 +811,9 @@ def contract_amend(
         raise ValidationError(_("value_change must be a number"), field="value_change", rule="decimal")
     change = change.quantize(Decimal("0.01"))
     if change == 0 and new_end_date is None:
-        raise ValidationError(_("An amendment changes the amount or the end date"), field="value_change", rule="required")
+        raise ValidationError(
+            _("An amendment changes the amount or the end date"), field="value_change", rule="required"
+        )
     if new_end_date is not None and new_end_date < contract.start_date:
         raise ValidationError(_("new_end_date must not be before the start"), field="new_end_date", rule="order")
     previous = contract.amendments.aggregate(total=Sum("value_change"))["total"] or Decimal(0)
@@ -787,7 +828,12 @@ def contract_amend(
                 "Amendments may add at most %(pct)s%% of the original amount (%(limit)s) under %(law)s;"
                 " with this one they would add %(total)s"
             )
-            % {"pct": cap.percent.normalize(), "limit": f"{limit:,.2f}", "law": procedure.law, "total": f"{previous + change:,.2f}"},
+            % {
+                "pct": cap.percent.normalize(),
+                "limit": f"{limit:,.2f}",
+                "law": procedure.law,
+                "total": f"{previous + change:,.2f}",
+            },
             field="value_change",
             rule="amendment_cap",
             cap_percent=str(cap.percent),
@@ -822,7 +868,8 @@ def payment_record(
     paid = contract.payments.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     if paid + value > contract.current_value():
         raise ValidationError(
-            _("Payments would exceed the contract's amount (%(value)s)") % {"value": f"{contract.current_value():,.2f}"},
+            _("Payments would exceed the contract's amount (%(value)s)")
+            % {"value": f"{contract.current_value():,.2f}"},
             field="amount",
             rule="within_contract",
         )
@@ -864,7 +911,10 @@ def contract_complete(*, actor: User | None, contract: Contract) -> Contract:
     contract.status = ContractStatus.COMPLETED
     contract.updated_at = clock.now()
     contract.save(update_fields=["status", "updated_at"])
-    if procedure.status == Status.CONTRACTED and not procedure.contracts.exclude(status=ContractStatus.COMPLETED).exists():
+    if (
+        procedure.status == Status.CONTRACTED
+        and not procedure.contracts.exclude(status=ContractStatus.COMPLETED).exists()
+    ):
         _move(procedure, Status.COMPLETED)
         procedure.save(update_fields=["status", "updated_at"])
     _audit(actor, "contract_completed", procedure, contract=contract.code)

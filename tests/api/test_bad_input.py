@@ -48,12 +48,18 @@ def test_supplier_registration_refuses_an_invalid_rfc(api, rfc, rule):
 def test_publication_refuses_a_deadline_below_the_minimum_without_justification(api, frozen_clock):
     office = factories.make_office()
     number = api(office.operator).post("/procedures", PROCEDURE | {"unit_key": office.unit.key}).json()["number"]
-    body = {"submission_deadline": (frozen_clock.at + dt.timedelta(days=12)).isoformat(), "committee": [c.user.username for c in office.custodians]}
+    body = {
+        "submission_deadline": (frozen_clock.at + dt.timedelta(days=12)).isoformat(),
+        "committee": [c.user.username for c in office.custodians],
+    }
 
     refused = api(office.admin).post(f"/procedures/{number}/publish", body)
     accepted = api(office.admin).post(
         f"/procedures/{number}/publish",
-        body | {"reduced_period_justification": "Urgencia acreditada por el área requirente para el abasto de medicamentos"},
+        body
+        | {
+            "reduced_period_justification": "Urgencia acreditada por el área requirente para el abasto de medicamentos"
+        },
     )
 
     _assert_error(refused, 422, "deadline_too_short", "reduced_period_justification")
@@ -86,7 +92,12 @@ def test_direct_award_above_threshold_needs_an_art41_exception(api, frozen_clock
     no_reason = api(office.operator).post("/procedures", body | {"legal_basis": "art41", "exception_fraction": "I"})
     with_reason = api(office.operator).post(
         "/procedures",
-        body | {"legal_basis": "art41", "exception_fraction": "I", "justification": "Titular exclusivo de la patente del insumo, según dictamen."},
+        body
+        | {
+            "legal_basis": "art41",
+            "exception_fraction": "I",
+            "justification": "Titular exclusivo de la patente del insumo, según dictamen.",
+        },
     )
 
     _assert_error(by_amount, 422, "threshold_exceeded", "estimated_value")
@@ -107,12 +118,22 @@ def test_award_to_a_sanctioned_supplier_is_refused(api, frozen_clock):
         ends_on=frozen_clock.at.date() + dt.timedelta(days=300),
     )
     body = PROCEDURE | {
-        "unit_key": office.unit.key, "procedure_type": "adjudicacion", "legal_basis": "art42",
-        "lots": [{"title": "Papel", "estimated_value": "100000", "items": [{"cucop": "21100001", "description": "Papel", "quantity": "1", "unit": "lote"}]}],
+        "unit_key": office.unit.key,
+        "procedure_type": "adjudicacion",
+        "legal_basis": "art42",
+        "lots": [
+            {
+                "title": "Papel",
+                "estimated_value": "100000",
+                "items": [{"cucop": "21100001", "description": "Papel", "quantity": "1", "unit": "lote"}],
+            }
+        ],
     }
     number = api(office.operator).post("/procedures", body).json()["number"]
 
-    response = api(office.operator).post(f"/procedures/{number}/direct-award", {"supplier_rfc": supplier.rfc, "lots": [{"lot": 1, "value": "90000"}]})
+    response = api(office.operator).post(
+        f"/procedures/{number}/direct-award", {"supplier_rfc": supplier.rfc, "lots": [{"lot": 1, "value": "90000"}]}
+    )
 
     _assert_error(response, 409, "supplier_sanctioned", "supplier_rfc")
     assert Award.objects.count() == 0
@@ -138,10 +159,14 @@ def test_an_actor_of_another_unit_cannot_touch_the_procedure(api, frozen_clock):
     committee = [c.user.username for c in office.custodians]
     deadline = (frozen_clock.at + dt.timedelta(days=16)).isoformat()
 
-    draft_attempt = api(other.admin).post(f"/procedures/{number}/publish", {"submission_deadline": deadline, "committee": committee})
+    draft_attempt = api(other.admin).post(
+        f"/procedures/{number}/publish", {"submission_deadline": deadline, "committee": committee}
+    )
     create_attempt = api(other.operator).post("/procedures", PROCEDURE | {"unit_key": office.unit.key})
     api(office.admin).post(f"/procedures/{number}/publish", {"submission_deadline": deadline, "committee": committee})
-    cancel_attempt = api(other.operator).post(f"/procedures/{number}/cancel", {"reason": "Intento de cancelar un procedimiento ajeno"})
+    cancel_attempt = api(other.operator).post(
+        f"/procedures/{number}/cancel", {"reason": "Intento de cancelar un procedimiento ajeno"}
+    )
 
     _assert_error(draft_attempt, 404, "not_found")
     _assert_error(create_attempt, 403, "forbidden")
@@ -182,7 +207,8 @@ def test_unknown_law_and_negative_amount_are_refused_by_the_service(api):
 
     law = api(office.operator).post("/procedures", base | {"law": "LEY"})
     negative = api(office.operator).post(
-        "/procedures", base | {"lots": [{"title": "x", "estimated_value": "-5", "items": PROCEDURE["lots"][0]["items"]}]}
+        "/procedures",
+        base | {"lots": [{"title": "x", "estimated_value": "-5", "items": PROCEDURE["lots"][0]["items"]}]},
     )
 
     _assert_error(law, 422, "invalid", "law")

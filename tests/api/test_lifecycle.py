@@ -26,7 +26,9 @@ PROCEDURE = {
         {
             "title": "Gasas y vendas",
             "estimated_value": "2500000.00",
-            "items": [{"cucop": "25400001", "description": "Gasa estéril 10x10", "quantity": "50000", "unit": "pieza"}],
+            "items": [
+                {"cucop": "25400001", "description": "Gasa estéril 10x10", "quantity": "50000", "unit": "pieza"}
+            ],
         }
     ],
 }
@@ -56,16 +58,24 @@ def test_public_tender_runs_from_draft_to_amended_contract_over_http(api, frozen
     deadline = frozen_clock.at + dt.timedelta(days=15, hours=2)
     published = admin.post(
         f"/procedures/{number}/publish",
-        {"submission_deadline": _iso(deadline), "committee": [c.user.username for c in office.custodians], "threshold": 2},
+        {
+            "submission_deadline": _iso(deadline),
+            "committee": [c.user.username for c in office.custodians],
+            "threshold": 2,
+        },
     )
     assert published.status_code == 200, published.json()
     assert published.json()["status"] == "published"
     assert published.json()["opening_threshold"] == 2
 
     frozen_clock.move(days=2)
-    question = api(bidders[0][1]).post(f"/procedures/{number}/clarifications", {"question": "¿Se aceptan gasas de 8x8?"})
+    question = api(bidders[0][1]).post(
+        f"/procedures/{number}/clarifications", {"question": "¿Se aceptan gasas de 8x8?"}
+    )
     assert question.status_code == 201, question.json()
-    answer = operator.post(f"/clarifications/{question.json()['id']}/answer", {"answer": "No; sólo 10x10 como indica el anexo técnico."})
+    answer = operator.post(
+        f"/clarifications/{question.json()['id']}/answer", {"answer": "No; sólo 10x10 como indica el anexo técnico."}
+    )
     assert answer.status_code == 200
     public_qa = api().get(f"/procedures/{number}/clarifications").json()
     assert public_qa[0]["answer"].startswith("No; sólo 10x10")
@@ -77,7 +87,10 @@ def test_public_tender_runs_from_draft_to_amended_contract_over_http(api, frozen
         doc = base64.b64encode(b"Propuesta tecnica conforme al anexo").decode()
         response = api(rep).post(
             f"/procedures/{number}/bids",
-            {"lots": [{"lot": 1, "price": price}], "documents": [{"kind": "technical", "filename": "tecnica.pdf", "content_b64": doc}]},
+            {
+                "lots": [{"lot": 1, "price": price}],
+                "documents": [{"kind": "technical", "filename": "tecnica.pdf", "content_b64": doc}],
+            },
         )
         assert response.status_code == 201, response.json()
         assert response.json()["lots"] is None
@@ -112,14 +125,16 @@ def test_public_tender_runs_from_draft_to_amended_contract_over_http(api, frozen
     assert award["supplier_rfc"] == bidders[1][0].rfc
     assert Decimal(award["value"]) == Decimal("1980000.50")
 
-    contract = operator.post(
-        f"/awards/{award['id']}/contract", {"start_date": "2026-04-01", "end_date": "2026-12-31"}
-    )
+    contract = operator.post(f"/awards/{award['id']}/contract", {"start_date": "2026-04-01", "end_date": "2026-12-31"})
     assert contract.status_code == 201, contract.json()
     code = contract.json()["code"]
     within = operator.post(
         f"/contracts/{code}/amendments",
-        {"description": "Ampliación de cantidades", "rationale": "Incremento de la demanda en unidades médicas", "value_change": "396000.10"},
+        {
+            "description": "Ampliación de cantidades",
+            "rationale": "Incremento de la demanda en unidades médicas",
+            "value_change": "396000.10",
+        },
     )
     assert within.status_code == 201, within.json()
     above = operator.post(
@@ -146,7 +161,13 @@ def test_invitation_accepts_bids_only_from_invited_suppliers_over_http(api, froz
         "legal_basis": "art42",
         "title": "Servicio de mantenimiento preventivo a equipo de cómputo",
         "contract_type": "servicios",
-        "lots": [{"title": "Mantenimiento", "estimated_value": "900000.00", "items": [{"cucop": "33900001", "description": "Servicio", "quantity": "1", "unit": "servicio"}]}],
+        "lots": [
+            {
+                "title": "Mantenimiento",
+                "estimated_value": "900000.00",
+                "items": [{"cucop": "33900001", "description": "Servicio", "quantity": "1", "unit": "servicio"}],
+            }
+        ],
     }
     number = operator.post("/procedures", body).json()["number"]
     committee = [c.user.username for c in office.custodians]
@@ -157,7 +178,12 @@ def test_invitation_accepts_bids_only_from_invited_suppliers_over_http(api, froz
     assert refused.status_code == 422
     assert refused.json()["detail"]["rule"] == "min_invited"
     operator.post(f"/procedures/{number}/invitations", {"rfcs": [invited[2][0].rfc]})
-    assert admin.post(f"/procedures/{number}/publish", {"submission_deadline": deadline, "committee": committee}).status_code == 200
+    assert (
+        admin.post(
+            f"/procedures/{number}/publish", {"submission_deadline": deadline, "committee": committee}
+        ).status_code
+        == 200
+    )
 
     outsider_bid = api(outsider[1]).post(f"/procedures/{number}/bids", {"lots": [{"lot": 1, "price": "800000"}]})
     for (_s, rep), price in zip(invited, ["850000", "820000", "870000"], strict=True):
@@ -169,7 +195,12 @@ def test_invitation_accepts_bids_only_from_invited_suppliers_over_http(api, froz
     shares = [_claim(api, c, number) for c in office.custodians[1:]]
     assert operator.post(f"/procedures/{number}/open", {"shares": shares}).status_code == 200
     evaluations = [
-        {"supplier_rfc": invited[1][0].rfc, "lot": 1, "compliant": False, "reason": "No presentó la carta de garantía solicitada"},
+        {
+            "supplier_rfc": invited[1][0].rfc,
+            "lot": 1,
+            "compliant": False,
+            "reason": "No presentó la carta de garantía solicitada",
+        },
         {"supplier_rfc": invited[0][0].rfc, "lot": 1, "compliant": True},
         {"supplier_rfc": invited[2][0].rfc, "lot": 1, "compliant": True},
     ]
@@ -177,7 +208,12 @@ def test_invitation_accepts_bids_only_from_invited_suppliers_over_http(api, froz
     fallo = operator.post(f"/procedures/{number}/fallo").json()
     assert fallo["awards"][0]["supplier_rfc"] == invited[0][0].rfc
     award_id = fallo["awards"][0]["id"]
-    assert operator.post(f"/awards/{award_id}/contract", {"start_date": "2026-04-01", "end_date": "2026-06-30"}).status_code == 201
+    assert (
+        operator.post(
+            f"/awards/{award_id}/contract", {"start_date": "2026-04-01", "end_date": "2026-06-30"}
+        ).status_code
+        == 201
+    )
 
 
 def test_direct_award_goes_from_draft_to_contract_over_http(api, frozen_clock):
@@ -188,16 +224,30 @@ def test_direct_award_goes_from_draft_to_contract_over_http(api, frozen_clock):
         "unit_key": office.unit.key,
         "procedure_type": "adjudicacion",
         "legal_basis": "art42",
-        "lots": [{"title": "Papelería", "estimated_value": "450000.00", "items": [{"cucop": "21100001", "description": "Papel bond", "quantity": "900", "unit": "caja"}]}],
+        "lots": [
+            {
+                "title": "Papelería",
+                "estimated_value": "450000.00",
+                "items": [{"cucop": "21100001", "description": "Papel bond", "quantity": "900", "unit": "caja"}],
+            }
+        ],
     }
     created = operator.post("/procedures", body)
     assert created.status_code == 201, created.json()
     number = created.json()["number"]
     assert number.startswith("AA-")
 
-    too_much = operator.post(f"/procedures/{number}/direct-award", {"supplier_rfc": supplier.rfc, "lots": [{"lot": 1, "value": "700000.00"}]})
-    awarded = operator.post(f"/procedures/{number}/direct-award", {"supplier_rfc": supplier.rfc, "lots": [{"lot": 1, "value": "448500.00"}]})
-    contract = operator.post(f"/awards/{awarded.json()['awards'][0]['id']}/contract", {"start_date": "2026-03-10", "end_date": "2026-03-31"})
+    too_much = operator.post(
+        f"/procedures/{number}/direct-award",
+        {"supplier_rfc": supplier.rfc, "lots": [{"lot": 1, "value": "700000.00"}]},
+    )
+    awarded = operator.post(
+        f"/procedures/{number}/direct-award",
+        {"supplier_rfc": supplier.rfc, "lots": [{"lot": 1, "value": "448500.00"}]},
+    )
+    contract = operator.post(
+        f"/awards/{awarded.json()['awards'][0]['id']}/contract", {"start_date": "2026-03-10", "end_date": "2026-03-31"}
+    )
 
     assert too_much.status_code == 422
     assert too_much.json()["code"] == "threshold_exceeded"

@@ -40,7 +40,13 @@ def _files_dump() -> bytes:
 
 
 def _canaries() -> list[str]:
-    return [CANARY_PRICE, CANARY_PRICE.replace(".", ""), "7391846", CANARY_TEXT.decode(), base64.b64encode(CANARY_TEXT).decode()[:24]]
+    return [
+        CANARY_PRICE,
+        CANARY_PRICE.replace(".", ""),
+        "7391846",
+        CANARY_TEXT.decode(),
+        base64.b64encode(CANARY_TEXT).decode()[:24],
+    ]
 
 
 def _leaks(haystack: str | bytes) -> list[str]:
@@ -58,7 +64,11 @@ def _api_views(procedure, users) -> str:
         headers = {}
         if user is not None:
             headers["Authorization"] = f"Bearer {token_create(user=user, name='canary')[1]}"
-        for path in (f"/api/procedures/{procedure.number}", f"/api/procedures/{procedure.number}/bids", "/api/procedures"):
+        for path in (
+            f"/api/procedures/{procedure.number}",
+            f"/api/procedures/{procedure.number}/bids",
+            "/api/procedures",
+        ):
             pages.append(client.get(path, headers=headers).content.decode())
     return "\n".join(pages)
 
@@ -79,7 +89,9 @@ def test_bid_content_is_nowhere_before_the_opening_and_visible_after(frozen_cloc
     office = factories.make_office()
     procedure = factories.publish(office, factories.make_procedure(office))
     supplier, rep = factories.make_supplier()
-    document = bidding.BidDocumentInput(kind="economic", filename="economica.txt", content_b64=base64.b64encode(CANARY_TEXT).decode())
+    document = bidding.BidDocumentInput(
+        kind="economic", filename="economica.txt", content_b64=base64.b64encode(CANARY_TEXT).decode()
+    )
 
     with CaptureQueriesContext(connection) as queries:
         bid = bidding.bid_submit(

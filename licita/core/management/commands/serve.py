@@ -25,17 +25,25 @@ class Command(BaseCommand):
         """Start the worker, then gunicorn in the foreground; stop the worker when gunicorn ends."""
         worker = None
         if not options["no_worker"]:
-            worker = subprocess.Popen([sys.executable, "-m", "licita", "worker"])  # noqa: S603
+            worker = subprocess.Popen([sys.executable, "-m", "licita", "worker"])
         self.stdout.write(f"Licita: http://{options['host']}:{options['port']}/api/docs")
         try:
             subprocess.call(  # noqa: S603
                 [
-                    sys.executable, "-m", "gunicorn", "licita.wsgi:application",
-                    "--bind", f"{options['host']}:{options['port']}",
-                    "--workers", str(options["workers"]),
-                    "--threads", str(options["threads"]),
-                    "--access-logfile", "-",
-                    "--graceful-timeout", "10",
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "licita.wsgi:application",
+                    "--bind",
+                    f"{options['host']}:{options['port']}",
+                    "--workers",
+                    str(options["workers"]),
+                    "--threads",
+                    str(options["threads"]),
+                    "--access-logfile",
+                    "-",
+                    "--graceful-timeout",
+                    "10",
                 ]
             )
         except KeyboardInterrupt:
