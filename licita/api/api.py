@@ -180,9 +180,7 @@ def units(request: HttpRequest, institution: str | None = None) -> Any:
     qs = PurchasingUnit.objects.select_related("institution").order_by("key")
     if institution:
         qs = qs.filter(institution__siglas__iexact=institution)
-    return [
-        {"key": u.key, "name": u.name, "institution": u.institution.name, "siglas": u.institution.siglas} for u in qs
-    ]
+    return qs
 
 
 @accounts.get("/suppliers", response=list[s.SupplierOut])
@@ -219,19 +217,7 @@ def sanctions(request: HttpRequest, q: str | None = None, in_force: bool | None 
     if in_force is not None:
         running = {"starts_on__lte": today, "ends_on__gte": today}
         qs = qs.filter(**running) if in_force else qs.exclude(**running)
-    return [
-        {
-            "supplier_name": x.supplier_name,
-            "rfc": x.rfc,
-            "authority": x.authority,
-            "case_number": x.case_number,
-            "resolution": x.resolution,
-            "starts_on": x.starts_on,
-            "ends_on": x.ends_on,
-            "in_force": x.is_in_force(today),
-        }
-        for x in qs
-    ]
+    return qs
 
 
 # --- Procedures ----------------------------------------------------------------------------------
@@ -254,7 +240,7 @@ def procedure_list(request: HttpRequest, filters: Query[s.ProcedureFilters]) -> 
         published_from=filters.published_from,
         published_to=filters.published_to,
     )
-    return [serialize.procedure_summary(p) for p in qs]
+    return qs
 
 
 @procedures.post("/procedures", response={201: s.ProcedureOut, **ERRORS}, auth=AUTH)

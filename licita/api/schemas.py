@@ -66,6 +66,16 @@ class UnitOut(Schema):
     institution: str
     siglas: str
 
+    @staticmethod
+    def resolve_institution(obj: Any) -> str:
+        """Return the institution's name."""
+        return obj.institution.name
+
+    @staticmethod
+    def resolve_siglas(obj: Any) -> str:
+        """Return the institution's siglas."""
+        return obj.institution.siglas
+
 
 class InstitutionOut(Schema):
     name: str
@@ -83,6 +93,11 @@ class SanctionOut(Schema):
     starts_on: dt.date | None
     ends_on: dt.date | None
     in_force: bool
+
+    @staticmethod
+    def resolve_in_force(obj: Any) -> bool:
+        """Return whether the debarment runs today."""
+        return bool(obj.is_in_force())
 
 
 class ItemIn(Schema):
@@ -144,6 +159,16 @@ class ProcedureSummaryOut(Schema):
     currency: str
     published_at: dt.datetime | None
     submission_deadline: dt.datetime | None
+
+    @staticmethod
+    def resolve_unit_key(obj: Any) -> str:
+        """Return the unit's CLAVEUC (from a model or an already serialised dict)."""
+        return obj["unit_key"] if isinstance(obj, dict) else obj.unit.key
+
+    @staticmethod
+    def resolve_institution(obj: Any) -> str:
+        """Return the institution's siglas."""
+        return obj["institution"] if isinstance(obj, dict) else obj.unit.institution.siglas
 
 
 class ClarificationOut(Schema):

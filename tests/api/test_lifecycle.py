@@ -254,3 +254,51 @@ def test_direct_award_goes_from_draft_to_contract_over_http(api, frozen_clock):
     assert awarded.status_code == 200, awarded.json()
     assert contract.status_code == 201, contract.json()
     assert api().get(f"/procedures/{number}").json()["status"] == "contracted"
+
+
+def test_procedure_list_is_paginated_with_a_fixed_number_of_queries(api, frozen_clock, django_assert_max_num_queries):
+    office = factories.make_office()
+    for _ in range(30):
+        factories.publish(office, factories.make_procedure(office))
+    client = api()
+
+    with django_assert_max_num_queries(3):
+        first = client.get("/procedures", page=1)
+    second = client.get("/procedures", page=2)
+
+    assert first.json()["count"] == 30
+    assert len(first.json()["items"]) == 25
+    assert len(second.json()["items"]) == 5
+    assert {p["unit_key"] for p in first.json()["items"]} == {office.unit.key}
+
+
+def test_drafts_are_invisible_to_the_public_and_other_units(api, frozen_clock):
+    office = factories.make_office()
+    other = factories.make_office()
+    draft = factories.make_procedure(office)
+
+    public = api().get(f"/procedures/{draft.number}")
+    foreign = api(other.operator).get(f"/procedures/{draft.number}")
+    own = api(office.operator).get(f"/procedures/{draft.number}")
+
+    assert (public.status_code, foreign.status_code, own.status_code) == (404, 404, 200)
+    assert api().get("/procedures").json()["count"] == 0
+
+
+def test_session_authenticated_browser_needs_the_csrf_token(frozen_clock):
+    from django.test import Client  # noqa: PLC0415
+
+    office = factories.make_office()
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(office.operator)
+    body = PROCEDURE | {"unit_key": office.unit.key}
+
+    without = browser.post("/api/procedures", body, content_type="application/json")
+    browser.get("/admin/login/")
+    token = browser.cookies.get("csrftoken")
+    with_token = browser.post(
+        "/api/procedures", body, content_type="application/json", headers={"X-CSRFToken": token.value if token else ""}
+    )
+
+    assert without.status_code in (401, 403)
+    assert with_token.status_code == 201, with_token.content
