@@ -16,7 +16,7 @@ from licita.accounts.models import Institution, PurchasingUnit, Sanction, Suppli
 from licita.accounts.services import supplier_register
 from licita.api import schemas as s
 from licita.api import serialize
-from licita.api.auth import AUTH, optional_actor, token_create
+from licita.api.auth import AUTH, optional_actor, token_create, token_revoke
 from licita.bidding import crypto
 from licita.bidding import services as bidding
 from licita.bidding.models import Bid
@@ -135,6 +135,14 @@ def create_token(request: HttpRequest, payload: s.TokenIn) -> Status[Any]:
         raise AuthenticationError(401, "bad credentials")
     row, secret = token_create(user=user, name=payload.name)
     return Status(201, {"token": secret, "name": row.name, "prefix": row.prefix})
+
+
+@accounts.delete("/auth/tokens/{prefix}", response={204: None, **ERRORS}, auth=AUTH)
+def revoke_token(request: HttpRequest, prefix: str) -> Status[None]:
+    """Revoke one of your API tokens by its prefix (the first 12 characters)."""
+    if not token_revoke(user=_actor(request), prefix=prefix):
+        raise NotFound(_("Token not found"), field="prefix")
+    return Status(204, None)
 
 
 @accounts.get("/me", response={200: s.MeOut, **ERRORS}, auth=AUTH)

@@ -36,6 +36,12 @@ def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     return row, secret
 
 
+@transaction.atomic
+def token_revoke(*, user: User, prefix: str) -> int:
+    """Revoke the caller's tokens starting with `prefix`; return how many were revoked."""
+    return ApiToken.objects.filter(user=user, prefix=prefix, revoked_at__isnull=True).update(revoked_at=clock.now())
+
+
 def token_user(token: str) -> User | None:
     """Return the active user of a valid, unrevoked token."""
     row = (

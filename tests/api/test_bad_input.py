@@ -238,3 +238,26 @@ def test_openapi_schema_and_docs_are_served(api):
     assert schema.status_code == 200
     assert "/api/procedures/{ref}/bids" in schema.json()["paths"]
     assert docs.status_code == 200
+
+
+def test_a_revoked_token_no_longer_authenticates(api):
+    user = factories.make_user()
+    client = api(user)
+    prefix = client.headers["Authorization"].removeprefix("Bearer ")[:12]
+
+    revoked = client.client.delete(f"/api/auth/tokens/{prefix}", headers=client.headers)
+    after = client.get("/me")
+
+    assert revoked.status_code == 204
+    _assert_error(after, 401, "unauthenticated")
+
+
+def test_token_is_issued_for_a_password_and_refused_for_a_wrong_one(api):
+    factories.make_user(username="ana.lopez", password="una-contraseña-larga-1")
+
+    good = api().post("/auth/tokens", {"username": "ana.lopez", "password": "una-contraseña-larga-1", "name": "cli"})
+    bad = api().post("/auth/tokens", {"username": "ana.lopez", "password": "otra", "name": "cli"})
+
+    assert good.status_code == 201
+    assert good.json()["token"].startswith("lct_")
+    _assert_error(bad, 401, "unauthenticated")
