@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.db import DataError, IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Router, Status
@@ -87,6 +88,30 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "not_found", _("Not found"))
+
+
+@api.exception_handler(OperationalError)
+def _database_unavailable(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+    return _error(
+        request,
+        503,
+        "unavailable",
+        _("The platform is busy or its database is unavailable; nothing was saved. Try again."),
+    )
+
+
+@api.exception_handler(IntegrityError)
+def _integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    logger.warning("integrity error on %s %s: %s", request.method, request.path, exc)
+    return _error(
+        request, 409, "conflict", _("The change clashes with data saved at the same time; nothing was saved.")
+    )
+
+
+@api.exception_handler(DataError)
+def _data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    return _error(request, 422, "invalid", _("A value is out of range or too long; nothing was saved."))
 
 
 @api.exception_handler(Exception)

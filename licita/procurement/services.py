@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from licita.accounts.models import User
 
 MIN_INVITED = 3
+MAX_QUANTITY = Decimal("99999999999")
 MIN_JUSTIFICATION = 30
 #: Changes to the convocatoria are allowed up to this many days before the opening (LAASSP Art. 33; verify).
 AMENDMENT_DAYS_BEFORE_OPENING = 7
@@ -282,6 +283,12 @@ def procedure_create(
                     rule="cucop",
                 )
             qty = parse_amount(item.quantity, field=f"{prefix}.quantity")
+            if qty > MAX_QUANTITY:
+                raise ValidationError(
+                    _("%(field)s is too large") % {"field": f"{prefix}.quantity"},
+                    field=f"{prefix}.quantity",
+                    rule="max",
+                )
             items.append(
                 (
                     cucop,

@@ -261,3 +261,27 @@ def test_token_is_issued_for_a_password_and_refused_for_a_wrong_one(api):
     assert good.status_code == 201
     assert good.json()["token"].startswith("lct_")
     _assert_error(bad, 401, "unauthenticated")
+
+
+@pytest.mark.parametrize(
+    ("lot", "field"),
+    [
+        ({"estimated_value": "1e30"}, "lots[1].estimated_value"),
+        (
+            {"items": [{"cucop": "25400001", "description": "Gasa", "quantity": "1e13", "unit": "pieza"}]},
+            "lots[1].items[1].quantity",
+        ),
+        (
+            {"items": [{"cucop": "ABC", "description": "Gasa", "quantity": "1", "unit": "pieza"}]},
+            "lots[1].items[1].cucop",
+        ),
+    ],
+)
+def test_out_of_range_values_are_refused_on_every_database(api, lot, field):
+    office = factories.make_office()
+    body = PROCEDURE | {"unit_key": office.unit.key, "lots": [PROCEDURE["lots"][0] | lot]}
+
+    response = api(office.operator).post("/procedures", body)
+
+    _assert_error(response, 422, "invalid", field)
+    assert Procedure.objects.count() == 0
