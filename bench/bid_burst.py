@@ -375,7 +375,7 @@ class Bidder:
             result["code"] = data.get("code")
             if r.status_code == 201:
                 result["bid"] = data
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ValueError) as exc:  # ValueError: a body that is not JSON
             result["error"] = f"{type(exc).__name__}: {exc}"
         result["done"] = time.monotonic()
         result["latency"] = result["done"] - sent

@@ -125,6 +125,8 @@ def membership_grant(
         role in (Role.BUYER_OPERATOR, Role.BUYER_ADMIN) and unit and is_buyer_of(actor, unit, ["buyer_admin"])
     ):
         _require_admin(actor)
+    if Membership.objects.filter(user=user, role=role, unit=unit, supplier=supplier, institution=institution).exists():
+        raise Conflict(_("The user already holds this role"), field="role", rule="unique")
     try:
         with transaction.atomic():
             membership = Membership.objects.create(

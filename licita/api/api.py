@@ -29,7 +29,7 @@ from licita.documents.services import document_attach
 from licita.documents.store import blob_get
 from licita.procurement import selectors
 from licita.procurement import services as proc
-from licita.procurement.models import Clarification, Procedure
+from licita.procurement.models import Clarification, Milestone, Procedure
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,10 @@ def _actor(request: HttpRequest) -> Any:
 
 
 def _procedure(ref: str, request: HttpRequest) -> Procedure:
-    return selectors.procedure_get_for_actor(ref=ref, actor=optional_actor(request))
+    actor = _actor(request)
+    if actor is None:
+        actor = optional_actor(request)
+    return selectors.procedure_get_for_actor(ref=ref, actor=actor)
 
 
 def _detail(p: Procedure, request: HttpRequest) -> dict[str, Any]:
@@ -586,6 +589,17 @@ def milestone_record(request: HttpRequest, ref: str, payload: s.MilestoneIn) -> 
     c = selectors.contract_get_for_actor(ref=ref, actor=_actor(request))
     proc.milestone_record(actor=_actor(request), contract=c, **payload.dict())
     return Status(201, serialize.contract_out(c))
+
+
+@contracts.post("/milestones/{pk}/met", response={200: s.ContractOut, **ERRORS}, auth=AUTH)
+def milestone_met(request: HttpRequest, pk: int, payload: s.MilestoneMetIn) -> dict[str, Any]:
+    """Record whether a scheduled milestone was met."""
+    milestone = Milestone.objects.filter(pk=pk).select_related("contract").first()
+    if milestone is None:
+        raise NotFound(_("Milestone not found"))
+    contract = selectors.contract_get_for_actor(ref=str(milestone.contract_id), actor=_actor(request))
+    proc.milestone_mark_met(actor=_actor(request), milestone=milestone, met=payload.met)
+    return serialize.contract_out(contract)
 
 
 @contracts.post("/contracts/{ref}/complete", response={200: s.ContractOut, **ERRORS}, auth=AUTH)

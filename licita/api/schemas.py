@@ -374,6 +374,7 @@ class PaymentOut(Schema):
 
 
 class MilestoneOut(Schema):
+    id: int
     title: str
     due_date: dt.date
     status: str
@@ -440,3 +441,7 @@ class ProcedureFilters(Schema):
     q: str | None = None
     published_from: dt.date | None = None
     published_to: dt.date | None = None
+
+
+class MilestoneMetIn(Schema):
+    met: bool = True

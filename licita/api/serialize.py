@@ -151,5 +151,5 @@ def contract_out(c: Contract) -> dict[str, Any]:
             c.amendments.values("number", "description", "rationale", "value_change", "new_end_date", "date")
         ),
         "payments": list(c.payments.values("amount", "date", "description")),
-        "milestones": list(c.milestones.values("title", "due_date", "status")),
+        "milestones": list(c.milestones.values("id", "title", "due_date", "status")),
     }

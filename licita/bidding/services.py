@@ -263,8 +263,9 @@ def bid_submit(
 ) -> Bid:
     """Seal a bid to the opening key, store it durably and return it with its signed receipt.
 
-    A bid in force from the same supplier is replaced. The deadline is checked last, against the
-    database clock with the procedure row locked, so a bid that commits after it is refused.
+    A bid in force from the same supplier is replaced. The deadline is checked against the database
+    clock with the procedure row locked, and that instant is the receipt's commit time; closing and
+    opening wait for the same lock, so no bid checked before the deadline can be missed by the opening.
     """
     if procedure.status == Status.DRAFT:
         raise NotFound(_("Procedure not found"))
@@ -290,14 +291,9 @@ def bid_submit(
     del plaintext
     digest = blob_put(sealed)
     procedure = _locked(procedure)
-    previous = Bid.objects.filter(procedure=procedure, supplier=supplier, status=BidStatus.SUBMITTED).first()
-    version = (
-        Bid.objects.filter(procedure=procedure, supplier=supplier)
-        .order_by("-version")
-        .values_list("version", flat=True)
-        .first()
-        or 0
-    ) + 1
+    latest = Bid.objects.filter(procedure=procedure, supplier=supplier).order_by("-version").first()
+    previous = latest if latest is not None and latest.status == BidStatus.SUBMITTED else None
+    version = (latest.version if latest is not None else 0) + 1
     if previous is not None:
         previous.status = BidStatus.REPLACED
         previous.save(update_fields=["status", "updated_at"])

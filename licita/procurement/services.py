@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from licita.accounts.models import PurchasingUnit, Supplier
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     from licita.accounts.models import User
 
 MIN_INVITED = 3
-MAX_QUANTITY = Decimal("99999999999")
+MAX_QUANTITY = Decimal(99999999999)
 MIN_JUSTIFICATION = 30
 #: Changes to the convocatoria are allowed up to this many days before the opening (LAASSP Art. 33; verify).
 AMENDMENT_DAYS_BEFORE_OPENING = 7
@@ -300,7 +301,8 @@ def procedure_create(
         parsed.append((lot_title, value, items))
     estimated = sum((v for _t, v, _i in parsed), Decimal(0))
     now = clock.now()
-    year = now.year
+    today = timezone.localdate(now)
+    year = today.year
     _check_legal_basis(
         procedure_type=procedure_type,
         legal_basis=legal_basis,
@@ -319,7 +321,7 @@ def procedure_create(
         title=title,
         description=(description or "").strip(),
         law=law,
-        regime=rules.regime_for(now.date()),
+        regime=rules.regime_for(today),
         procedure_type=procedure_type,
         character=character,
         form=form,
@@ -416,7 +418,7 @@ def procedure_publish(
         regime=procedure.regime,
         procedure_type=procedure.procedure_type,
         character=procedure.character,
-        on=now.date(),
+        on=timezone.localdate(now),
     )
     days = (submission_deadline - now) / dt.timedelta(days=1)
     reduced_period_justification = (reduced_period_justification or "").strip()
@@ -607,7 +609,7 @@ def procedures_tick(*, actor: User | None = None) -> int:
 
 
 def _sanction_check(supplier: Supplier, field: str) -> None:
-    sanction = supplier_sanction_in_force(supplier=supplier, on=clock.now().date())
+    sanction = supplier_sanction_in_force(supplier=supplier, on=timezone.localdate(clock.now()))
     if sanction is not None:
         raise SanctionedSupplier(
             _("%(name)s is sanctioned (inhabilitado) until %(end)s and cannot be awarded")
@@ -827,7 +829,7 @@ def contract_amend(
     new_total = contract.value + previous + change
     if new_total <= 0:
         raise ValidationError(_("The amended amount must stay above zero"), field="value_change", rule="positive")
-    cap = rules.amendment_cap(law=procedure.law, on=clock.now().date())
+    cap = rules.amendment_cap(law=procedure.law, on=timezone.localdate(clock.now()))
     limit = (contract.value * cap.percent / 100).quantize(Decimal("0.01"))
     if previous + change > limit:
         raise AmendmentCapExceeded(
@@ -926,3 +928,26 @@ def contract_complete(*, actor: User | None, contract: Contract) -> Contract:
         procedure.save(update_fields=["status", "updated_at"])
     _audit(actor, "contract_completed", procedure, contract=contract.code)
     return contract
+
+
+@transaction.atomic
+def milestone_mark_met(*, actor: User | None, milestone: Milestone, met: bool = True) -> Milestone:
+    """Record whether a scheduled milestone was met."""
+    milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    contract, procedure = _locked_contract(milestone.contract)
+    require_buyer(actor, procedure.unit, visible=True)
+    if milestone.status != MilestoneStatus.SCHEDULED:
+        raise InvalidTransition(
+            _("This milestone was already recorded as %(s)s") % {"s": milestone.status}, current=milestone.status
+        )
+    milestone.status = MilestoneStatus.MET if met else MilestoneStatus.NOT_MET
+    milestone.date_met = clock.now() if met else None
+    milestone.save(update_fields=["status", "date_met", "updated_at"])
+    _audit(
+        actor,
+        "milestone_met" if met else "milestone_not_met",
+        procedure,
+        contract=contract.code,
+        milestone=milestone.pk,
+    )
+    return milestone

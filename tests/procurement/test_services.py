@@ -301,3 +301,40 @@ def test_opening_key_committee_must_include_an_auditor(frozen_clock):
     assert refused.value.detail["rule"] == "auditor_required"
     procedure.refresh_from_db()
     assert procedure.status == "draft"
+
+
+def test_scheduled_milestone_is_marked_met_once(frozen_clock):
+    office = factories.make_office()
+    procedure = factories.make_procedure(
+        office, procedure_type="adjudicacion", legal_basis="art42", lots=factories.lots_input("300000")
+    )
+    supplier, _rep = factories.make_supplier()
+    (award,) = proc.award_direct(
+        actor=office.operator,
+        procedure=procedure,
+        supplier_rfc=supplier.rfc,
+        lots=[proc.DirectAwardLot(lot=1, value="200000")],
+    )
+    contract = proc.contract_sign(
+        actor=office.operator, award=award, start_date=dt.date(2026, 3, 5), end_date=dt.date(2026, 4, 5)
+    )
+    milestone = proc.milestone_record(
+        actor=office.operator, contract=contract, title="Primera entrega", due_date=dt.date(2026, 3, 20)
+    )
+
+    proc.milestone_mark_met(actor=office.operator, milestone=milestone)
+    with pytest.raises(InvalidTransition):
+        proc.milestone_mark_met(actor=office.operator, milestone=milestone, met=False)
+
+    milestone.refresh_from_db()
+    assert (milestone.status, milestone.date_met) == ("met", frozen_clock.at)
+
+
+def test_fiscal_year_follows_mexico_city_time_at_new_year(frozen_clock):
+    office = factories.make_office()
+    frozen_clock.set(dt.datetime(2027, 1, 1, 3, 0, tzinfo=dt.UTC))  # 31 Dec 2026, 21:00 in Mexico City
+
+    procedure = factories.make_procedure(office)
+
+    assert procedure.fiscal_year == 2026
+    assert procedure.number.endswith("-2026")
