@@ -147,3 +147,21 @@ def publish(office: Office, procedure: Procedure, *, days: float = 16, **overrid
 
 def claim_shares(office: Office, procedure: Procedure, count: int = 2) -> list[str]:
     return [c.open_share(bidding.share_claim(actor=c.user, procedure=procedure)) for c in office.custodians[:count]]
+
+
+def make_direct_contract(
+    office: Office, *, value: str = "200000", law: str = "LAASSP", end: dt.date = dt.date(2026, 4, 5)
+) -> Any:
+    """Return a contract signed for an Art. 42 direct award of one lot."""
+    overrides: dict[str, Any] = {"procedure_type": "adjudicacion", "legal_basis": "art42", "lots": lots_input(value)}
+    if law == "LOPSRM":
+        overrides |= {"law": "LOPSRM", "contract_type": "obra_publica"}
+    procedure = make_procedure(office, **overrides)
+    supplier, _rep = make_supplier()
+    (award,) = proc.award_direct(
+        actor=office.operator,
+        procedure=procedure,
+        supplier_rfc=supplier.rfc,
+        lots=[proc.DirectAwardLot(lot=1, value=value)],
+    )
+    return proc.contract_sign(actor=office.operator, award=award, start_date=dt.date(2026, 3, 5), end_date=end)

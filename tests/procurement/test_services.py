@@ -224,19 +224,8 @@ def test_tick_closes_procedures_whose_deadline_passed(frozen_clock):
 
 def test_payments_cannot_exceed_the_contract_and_completion_completes_the_procedure(frozen_clock):
     office = factories.make_office()
-    procedure = factories.make_procedure(
-        office, procedure_type="adjudicacion", legal_basis="art42", lots=factories.lots_input("300000")
-    )
-    supplier, _rep = factories.make_supplier()
-    (award,) = proc.award_direct(
-        actor=office.operator,
-        procedure=procedure,
-        supplier_rfc=supplier.rfc,
-        lots=[proc.DirectAwardLot(lot=1, value="200000")],
-    )
-    contract = proc.contract_sign(
-        actor=office.operator, award=award, start_date=dt.date(2026, 3, 5), end_date=dt.date(2026, 4, 5)
-    )
+    contract = factories.make_direct_contract(office, value="200000")
+    procedure = contract.procedure
     proc.payment_record(actor=office.operator, contract=contract, amount="150000", description="Primer pago")
 
     with pytest.raises(ValidationError):
@@ -253,24 +242,7 @@ def test_payments_cannot_exceed_the_contract_and_completion_completes_the_proced
 
 def test_lopsrm_cap_is_25_percent(frozen_clock):
     office = factories.make_office()
-    procedure = factories.make_procedure(
-        office,
-        law="LOPSRM",
-        contract_type="obra_publica",
-        procedure_type="adjudicacion",
-        legal_basis="art42",
-        lots=factories.lots_input("1000000"),
-    )
-    supplier, _rep = factories.make_supplier()
-    (award,) = proc.award_direct(
-        actor=office.operator,
-        procedure=procedure,
-        supplier_rfc=supplier.rfc,
-        lots=[proc.DirectAwardLot(lot=1, value="1000000")],
-    )
-    contract = proc.contract_sign(
-        actor=office.operator, award=award, start_date=dt.date(2026, 3, 5), end_date=dt.date(2026, 9, 5)
-    )
+    contract = factories.make_direct_contract(office, value="1000000", law="LOPSRM", end=dt.date(2026, 9, 5))
 
     proc.contract_amend(
         actor=office.operator,
@@ -305,19 +277,7 @@ def test_opening_key_committee_must_include_an_auditor(frozen_clock):
 
 def test_scheduled_milestone_is_marked_met_once(frozen_clock):
     office = factories.make_office()
-    procedure = factories.make_procedure(
-        office, procedure_type="adjudicacion", legal_basis="art42", lots=factories.lots_input("300000")
-    )
-    supplier, _rep = factories.make_supplier()
-    (award,) = proc.award_direct(
-        actor=office.operator,
-        procedure=procedure,
-        supplier_rfc=supplier.rfc,
-        lots=[proc.DirectAwardLot(lot=1, value="200000")],
-    )
-    contract = proc.contract_sign(
-        actor=office.operator, award=award, start_date=dt.date(2026, 3, 5), end_date=dt.date(2026, 4, 5)
-    )
+    contract = factories.make_direct_contract(office)
     milestone = proc.milestone_record(
         actor=office.operator, contract=contract, title="Primera entrega", due_date=dt.date(2026, 3, 20)
     )
