@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "licita.documents",
     "licita.procurement",
     "licita.bidding",
+    "licita.publication",
     "licita.api",
 ]
 
@@ -125,7 +126,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(LICITA_MAX_DOCUMENT_BYTES * 1.5)
 LICITA_SIGNING_KEY = os.environ.get("LICITA_SIGNING_KEY", "")
 LICITA_KEYS_DIR = Path(os.environ.get("LICITA_KEYS_DIR", VAR_DIR / "keys"))
 
-LICITA_OCID_PREFIX = os.environ.get("LICITA_OCID_PREFIX", "ocds-licita0")
+# OCDS: the ocid prefix is registered with the Open Contracting Partnership; the default is NOT registered
+# (demo and development only).
+LICITA_OCID_PREFIX = os.environ.get("LICITA_OCID_PREFIX", "ocds-lct000")
+# Public base URL, used for absolute links in published open data.
+LICITA_PUBLIC_URL = os.environ.get("LICITA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+LICITA_BULK_DIR = Path(os.environ.get("LICITA_BULK_DIR", VAR_DIR / "bulk"))
 LICITA_WORKER_INTERVAL = float(os.environ.get("LICITA_WORKER_INTERVAL", "15"))
 
 LOGGING = {

@@ -28,7 +28,7 @@ from licita.core.money import parse_amount
 from licita.core.permissions import require_buyer, supplier_of
 from licita.documents.store import blob_get, blob_put
 from licita.procurement.models import EvaluationMethod, Procedure, ProcedureType, Status
-from licita.procurement.services import _close_if_due, _locked, _move
+from licita.procurement.services import _close_if_due, _locked, _move, _publish
 
 if TYPE_CHECKING:
     from licita.accounts.models import Supplier
@@ -422,6 +422,7 @@ def bids_open(*, actor: User | None, procedure: Procedure, shares: Sequence[str]
     _move(procedure, Status.OPENED)
     procedure.opened_at = now
     procedure.save(update_fields=["status", "updated_at", "opened_at"])
+    _publish(procedure, "tenderUpdate")
     audit_append(
         actor=actor, action="bids_opened", object_type="procedure", object_id=str(procedure.pk), data={"bids": opened}
     )
@@ -506,6 +507,7 @@ def bids_evaluate(*, actor: User | None, procedure: Procedure, evaluations: Sequ
     )
     _move(procedure, Status.EVALUATED)
     procedure.save(update_fields=["status", "updated_at"])
+    _publish(procedure, "tenderUpdate")
     audit_append(actor=actor, action="bids_evaluated", object_type="procedure", object_id=str(procedure.pk))
     return procedure
 

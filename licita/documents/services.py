@@ -62,6 +62,10 @@ def document_attach(
         size=len(data),
         uploaded_by=actor,
     )
+    if procedure.status != Status.DRAFT:
+        from licita.procurement.services import _publish  # noqa: PLC0415
+
+        _publish(procedure, "tenderUpdate")
     audit_append(
         actor=actor,
         action="document_attached",

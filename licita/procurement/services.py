@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -79,8 +80,13 @@ def _choice(value: Any, choices: type[Any], field: str) -> str:
     return str(value)
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _text(value: Any, field: str, *, min_length: int = 1, max_length: int = 10_000) -> str:
     text = value.strip() if isinstance(value, str) else ""
+    if CONTROL_CHARACTERS.search(text):
+        raise ValidationError(_("%(field)s contains control characters") % {"field": field}, field=field, rule="text")
     if len(text) < min_length:
         if min_length <= 1:
             raise ValidationError(_("%(field)s is required") % {"field": field}, field=field, rule="required")
@@ -128,6 +134,13 @@ def _audit(actor: User | None, action: str, procedure: Procedure, **data: Any) -
     audit_append(actor=actor, action=action, object_type="procedure", object_id=str(procedure.pk), data=data)
 
 
+def _publish(procedure: Procedure, *tags: str) -> None:
+    """Emit the OCDS release of this act in the act's own transaction."""
+    from licita.publication.services import release_emit  # noqa: PLC0415 - publication reads procurement
+
+    release_emit(procedure=procedure, tags=list(tags))
+
+
 def _visible(procedure: Procedure) -> bool:
     return procedure.status != Status.DRAFT
 
@@ -137,6 +150,7 @@ def _close_if_due(procedure: Procedure, at: dt.datetime) -> None:
     if procedure.effective_status(at) == Status.CLOSED and procedure.status == Status.PUBLISHED:
         _move(procedure, Status.CLOSED)
         procedure.save(update_fields=["status", "updated_at"])
+        _publish(procedure, "tenderUpdate")
         _audit(None, "procedure_closed", procedure, deadline=procedure.submission_deadline.isoformat())  # type: ignore[union-attr]
 
 
@@ -261,7 +275,8 @@ def procedure_create(
             rule="law_contract_type",
         )
     title = _text(title, "title", min_length=5, max_length=500)
-    justification = (justification or "").strip()
+    justification = _text(justification, "justification", min_length=0, max_length=10_000)
+    description = _text(description, "description", min_length=0, max_length=20_000)
     exception_fraction = (exception_fraction or "").strip().upper()[:10]
     if not lots:
         raise ValidationError(_("A procedure needs at least one lot"), field="lots", rule="required")
@@ -319,7 +334,7 @@ def procedure_create(
         expediente=expediente,
         number=number,
         title=title,
-        description=(description or "").strip(),
+        description=description,
         law=law,
         regime=rules.regime_for(today),
         procedure_type=procedure_type,
@@ -421,7 +436,9 @@ def procedure_publish(
         on=timezone.localdate(now),
     )
     days = (submission_deadline - now) / dt.timedelta(days=1)
-    reduced_period_justification = (reduced_period_justification or "").strip()
+    reduced_period_justification = _text(
+        reduced_period_justification, "reduced_period_justification", min_length=0, max_length=10_000
+    )
     if days < rule.days:
         if days < rule.reduced_days:
             raise DeadlineTooShort(
@@ -469,6 +486,7 @@ def procedure_publish(
         ]
     )
     opening_key_create(procedure=procedure, committee=committee, threshold=threshold)
+    _publish(procedure, "tender")
     _audit(actor, "procedure_published", procedure, deadline=submission_deadline.isoformat())
     return procedure
 
@@ -518,6 +536,7 @@ def clarification_answer(*, actor: User | None, clarification: Clarification, an
     clarification.answered_by = actor
     clarification.answered_at = clock.now()
     clarification.save(update_fields=["answer", "answered_by", "answered_at"])
+    _publish(procedure, "tenderUpdate")
     _audit(actor, "clarification_answered", procedure, clarification=clarification.pk)
     return clarification
 
@@ -567,6 +586,7 @@ def procedure_amend(
         procedure.submission_deadline = submission_deadline
         procedure.updated_at = now
         procedure.save(update_fields=["submission_deadline", "updated_at"])
+    _publish(procedure, "tenderAmendment")
     _audit(actor, "procedure_amended", procedure, amendment=amendment.pk)
     return amendment
 
@@ -579,6 +599,8 @@ def procedure_cancel(*, actor: User | None, procedure: Procedure, reason: str) -
     reason = _text(reason, "reason", min_length=10, max_length=5000)
     if procedure.contracts.exists():
         raise InvalidTransition(_("A procedure with a signed contract cannot be cancelled"), current=procedure.status)
+    was_public = _visible(procedure)
+    had_awards = procedure.awards.exists()
     _move(procedure, Status.CANCELLED)
     now = clock.now()
     procedure.cancelled_at = now
@@ -586,6 +608,8 @@ def procedure_cancel(*, actor: User | None, procedure: Procedure, reason: str) -
     procedure.save(update_fields=["status", "updated_at", "cancelled_at", "cancellation_reason"])
     procedure.lots.exclude(status=LotStatus.UNSUCCESSFUL).update(status=LotStatus.CANCELLED)
     procedure.awards.update(status=AwardStatus.CANCELLED, updated_at=now)
+    if was_public:
+        _publish(procedure, "tenderCancellation", *(["awardCancellation"] if had_awards else []))
     _audit(actor, "procedure_cancelled", procedure, reason=reason)
     return procedure
 
@@ -655,6 +679,10 @@ def award_decide(*, actor: User | None, procedure: Procedure) -> Procedure:
     _move(procedure, Status.AWARDED if awarded else Status.DESERTED)
     procedure.awarded_at = now
     procedure.save(update_fields=["status", "updated_at", "awarded_at"])
+    if awarded:
+        _publish(procedure, "award")
+    else:
+        _publish(procedure, "tenderUpdate", "award")
     _audit(actor, "fallo_issued", procedure, awarded_lots=awarded)
     return procedure
 
@@ -729,6 +757,7 @@ def award_direct(
     Lot.objects.filter(procedure=procedure, status=LotStatus.ACTIVE).update(status=LotStatus.CANCELLED)
     procedure.awarded_at = now
     procedure.save(update_fields=["status", "updated_at", "awarded_at"])
+    _publish(procedure, "tender", "award")
     _audit(actor, "direct_award", procedure, supplier=supplier.rfc, total=str(total))
     return awards
 
@@ -786,6 +815,7 @@ def contract_sign(
     if not Award.objects.filter(procedure=procedure, status=AwardStatus.ACTIVE, contract__isnull=True).exists():
         _move(procedure, Status.CONTRACTED)
         procedure.save(update_fields=["status", "updated_at"])
+    _publish(procedure, "contract")
     _audit(actor, "contract_signed", procedure, contract=contract.code)
     return contract
 
@@ -860,6 +890,7 @@ def contract_amend(
     if new_end_date is not None:
         contract.end_date = new_end_date
         contract.save(update_fields=["end_date", "updated_at"])
+    _publish(procedure, "contractAmendment")
     _audit(actor, "contract_amended", procedure, contract=contract.code, number=amendment.number)
     return amendment
 
@@ -886,6 +917,7 @@ def payment_record(
     payment = Payment.objects.create(
         contract=contract, amount=value, date=when, description=_text(description, "description", max_length=300)
     )
+    _publish(procedure, "implementation")
     _audit(actor, "payment_recorded", procedure, contract=contract.code, amount=str(value))
     return payment
 
@@ -906,6 +938,7 @@ def milestone_record(
         status=MilestoneStatus.MET if met else MilestoneStatus.SCHEDULED,
         date_met=clock.now() if met else None,
     )
+    _publish(procedure, "implementation")
     _audit(actor, "milestone_recorded", procedure, contract=contract.code)
     return milestone
 
@@ -926,6 +959,7 @@ def contract_complete(*, actor: User | None, contract: Contract) -> Contract:
     ):
         _move(procedure, Status.COMPLETED)
         procedure.save(update_fields=["status", "updated_at"])
+    _publish(procedure, "contractUpdate")
     _audit(actor, "contract_completed", procedure, contract=contract.code)
     return contract
 

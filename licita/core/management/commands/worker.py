@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
 from licita.procurement.services import procedures_tick
+from licita.publication.bulk import dump_daily
 
 
 class Command(BaseCommand):
@@ -38,7 +39,10 @@ class Command(BaseCommand):
                 moved = procedures_tick(actor=None)
                 if moved or options["once"]:
                     self.stdout.write(f"worker: {moved} procedure(s) closed at their deadline")
-            except DatabaseError as exc:
+                folder = dump_daily()
+                if folder is not None:
+                    self.stdout.write(f"worker: daily OCDS bulk files written to {folder}")
+            except (DatabaseError, OSError) as exc:
                 self.stderr.write(f"worker: database unavailable, will retry: {exc}")
             if options["once"] or stop:
                 return

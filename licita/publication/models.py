@@ -1,0 +1,57 @@
+"""OCDS releases (immutable) and each procedure's compiled record, kept current as releases are emitted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from licita.core.models import AppendOnly
+
+
+class Release(AppendOnly):
+    """One published OCDS release: written once in the act's own transaction, never changed or deleted."""
+
+    ocid = models.CharField(max_length=100, db_index=True)
+    release_id = models.CharField(max_length=140, unique=True)
+    procedure = models.ForeignKey("procurement.Procedure", on_delete=models.PROTECT, related_name="releases")
+    date = models.DateTimeField(help_text="When the act happened.")
+    published_at = models.DateTimeField(help_text="When the platform published it.")
+    tags = models.JSONField()
+    data = models.JSONField()
+    xid = models.BigIntegerField(
+        null=True, blank=True, help_text="PostgreSQL transaction id, for the commit-order change feed."
+    )
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["xid", "id"], name="release_feed_order")]
+
+    def __str__(self) -> str:
+        return self.release_id
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse to change a published release."""
+        if not self._state.adding:
+            msg = "releases are immutable"
+            raise TypeError(msg)
+        super().save(*args, **kwargs)
+
+
+class Record(models.Model):
+    """The compiled and versioned release of one procedure, updated with every release."""
+
+    ocid = models.CharField(max_length=100, unique=True)
+    procedure = models.OneToOneField("procurement.Procedure", on_delete=models.PROTECT, related_name="record")
+    compiled = models.JSONField()
+    versioned = models.JSONField()
+    state = models.JSONField(help_text="The compiler's incremental state.")
+    release_count = models.PositiveIntegerField(default=0)
+    first_published_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.ocid

@@ -1,0 +1,167 @@
+"""Public reads of the OCDS data: packages per ocid, record lists and the commit-order change feed."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from licita.core import clock
+from licita.core.errors import NotFound, ValidationError
+from licita.publication.models import Record, Release
+from licita.publication.schema import EXTENSION_URLS
+
+FEED_MAX_LIMIT = 1000
+PUBLISHER = {"name": "Licita", "scheme": "MX-PLATAFORMA"}
+LICENSE = "https://www.gob.mx/cms/uploads/attachment/file/217215/Terminos_de_Libre_Uso_MX.pdf"
+
+
+class InvalidCursor(ValidationError):
+    """Raised when a change-feed cursor is malformed, tampered with or from the future."""
+
+    code = "invalid_cursor"
+    status = 400
+
+
+def _package_meta(uri: str) -> dict[str, Any]:
+    return {
+        "uri": uri,
+        "version": "1.1",
+        "publishedDate": clock.now().astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "publisher": PUBLISHER,
+        "license": LICENSE,
+        "publicationPolicy": f"{settings.LICITA_PUBLIC_URL}/api/ocds/policy",
+        "extensions": list(EXTENSION_URLS),
+    }
+
+
+def release_package(*, ocid: str, uri: str) -> dict[str, Any]:
+    """Return the release package of one ocid (every release, oldest first)."""
+    releases = [r.data for r in Release.objects.filter(ocid=ocid).order_by("id")]
+    if not releases:
+        raise NotFound(_("No releases for this ocid"))
+    return _package_meta(uri) | {"releases": releases}
+
+
+def record_of(record: Record) -> dict[str, Any]:
+    """Return one OCDS record: the releases, the compiled release and the versioned release."""
+    releases = [r.data for r in Release.objects.filter(ocid=record.ocid).order_by("id")]
+    return {
+        "ocid": record.ocid,
+        "releases": releases,
+        "compiledRelease": record.compiled,
+        "versionedRelease": record.versioned,
+    }
+
+
+def record_package(*, ocid: str, uri: str) -> dict[str, Any]:
+    """Return the record package of one ocid."""
+    record = Record.objects.filter(ocid=ocid).first()
+    if record is None:
+        raise NotFound(_("No record for this ocid"))
+    return _package_meta(uri) | {"records": [record_of(record)]}
+
+
+def record_list(
+    *,
+    buyer: str | None = None,
+    supplier: str | None = None,
+    status: str | None = None,
+    procedure_type: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[Record]:
+    """Return records filtered by buyer (siglas), supplier RFC, procedure status and type, and last-update dates."""
+    qs = Record.objects.select_related("procedure__unit__institution").order_by("-updated_at", "-id")
+    if buyer:
+        qs = qs.filter(
+            Q(procedure__unit__institution__siglas__iexact=buyer) | Q(procedure__unit__key=buyer.strip().upper())
+        )
+    if supplier:
+        qs = qs.filter(procedure__awards__supplier__rfc=supplier.strip().upper()).distinct()
+    if status:
+        qs = qs.filter(procedure__status=status)
+    if procedure_type:
+        qs = qs.filter(procedure__procedure_type=procedure_type)
+    if date_from:
+        qs = qs.filter(updated_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(updated_at__date__lte=date_to)
+    return qs
+
+
+def _sign(payload: str) -> str:
+    key = hashlib.sha256(("licita-feed-cursor|" + settings.SECRET_KEY).encode()).digest()
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def cursor_encode(xid: int, pk: int) -> str:
+    """Return the opaque cursor that resumes the feed after (xid, pk)."""
+    payload = f"v1.{xid}.{pk}"
+    return base64.urlsafe_b64encode(f"{payload}.{_sign(payload)}".encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> tuple[int, int]:
+    """Return (xid, pk) of a cursor, or refuse it."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        version, xid, pk, signature = raw.split(".")
+        valid = version == "v1" and hmac.compare_digest(signature, _sign(f"{version}.{xid}.{pk}"))
+        position = (int(xid), int(pk))
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        valid = False
+    if not valid:
+        raise InvalidCursor(
+            _("The feed cursor is malformed; use the next_cursor of a previous answer, or none to start"),
+            field="cursor",
+            rule="cursor",
+        )
+    return position
+
+
+def _horizon() -> int | None:
+    """Return the oldest transaction id still running (PostgreSQL): releases of older ones are final."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return int(cursor.fetchone()[0])
+
+
+def feed_page(*, cursor: str | None, limit: int) -> dict[str, Any]:
+    """Return the next releases in commit order after `cursor`, and the cursor to continue.
+
+    On PostgreSQL a release becomes visible only when every transaction that started before its
+    own has finished, so a release that commits late can never appear behind a cursor that has
+    moved past it. SQLite commits one writer at a time, so its ids are already in commit order.
+    """
+    if not 1 <= limit <= FEED_MAX_LIMIT:
+        raise ValidationError(
+            _("limit must be between 1 and %(n)d") % {"n": FEED_MAX_LIMIT}, field="limit", rule="range"
+        )
+    after = cursor_decode(cursor) if cursor else (0, 0)
+    horizon = _horizon()
+    qs = Release.objects.all()
+    if horizon is None:
+        last = Release.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        if after[1] > last:
+            raise InvalidCursor(_("The feed cursor is from the future"), field="cursor", rule="future")
+        qs = qs.filter(id__gt=after[1]).order_by("id")
+    else:
+        if after[0] >= horizon:
+            raise InvalidCursor(_("The feed cursor is from the future"), field="cursor", rule="future")
+        qs = qs.filter(xid__lt=horizon).filter(Q(xid__gt=after[0]) | Q(xid=after[0], id__gt=after[1]))
+        qs = qs.order_by("xid", "id")
+    rows = list(qs.values("id", "xid", "data")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = cursor_encode(rows[-1]["xid"] or 0, rows[-1]["id"]) if rows else (cursor or cursor_encode(0, 0))
+    return {"releases": [r["data"] for r in rows], "next_cursor": next_cursor, "has_more": more}

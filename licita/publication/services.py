@@ -1,0 +1,79 @@
+"""Emit OCDS releases inside the act's own transaction, validated before commit."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from django.db import connection
+
+from licita.core import clock
+from licita.publication.build import build_release, ocid_for
+from licita.publication.merge import Compiler, merge_rules
+from licita.publication.models import Record, Release
+from licita.publication.schema import release_schema, validate_release
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from licita.procurement.models import Procedure
+
+
+@functools.cache
+def compiler() -> Compiler:
+    """Return the merge compiler for the project's release schema (with its extensions)."""
+    return Compiler(merge_rules(release_schema()))
+
+
+def _current_xid() -> int | None:
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        return int(cursor.fetchone()[0])
+
+
+def release_emit(*, procedure: Procedure, tags: list[str], date: dt.datetime | None = None) -> Release:
+    """Publish the procedure's current state as a release tagged `tags`; call it inside the act's transaction.
+
+    The release is validated against the OCDS schema and extensions first: an invalid release raises
+    `InvalidRelease` and the whole act is rolled back, so nothing invalid is ever published. The
+    compiled and versioned record is updated in the same transaction.
+    """
+    now = clock.now()
+    ocid = ocid_for(procedure)
+    record = Record.objects.select_for_update().filter(ocid=ocid).first()
+    number = (record.release_count if record else 0) + 1
+    data = build_release(procedure, release_id=f"{ocid}-{number:04d}", tags=tags, date=date or now, published=now)
+    validate_release(data)
+    release = Release.objects.create(
+        ocid=ocid,
+        release_id=data["id"],
+        procedure=procedure,
+        date=date or now,
+        published_at=now,
+        tags=tags,
+        data=data,
+        xid=_current_xid(),
+    )
+    merger = compiler()
+    state = merger.add(record.state if record else merger.empty_state(), data)
+    if record is None:
+        Record.objects.create(
+            ocid=ocid,
+            procedure=procedure,
+            compiled=merger.state_compiled(state),
+            versioned=merger.state_versioned(state),
+            state=state,
+            release_count=1,
+            first_published_at=now,
+            updated_at=now,
+        )
+    else:
+        record.compiled = merger.state_compiled(state)
+        record.versioned = merger.state_versioned(state)
+        record.state = state
+        record.release_count = number
+        record.updated_at = now
+        record.save(update_fields=["compiled", "versioned", "state", "release_count", "updated_at"])
+    return release

@@ -1,0 +1,119 @@
+"""Bulk files: JSON Lines packages and CSV tables that pass the reference OCDS tools, with a manifest."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from licita.publication.bulk import dump_write
+from licita.publication.models import Release
+from tests import factories
+from tests.publication.test_releases import _run_tender
+
+pytestmark = pytest.mark.django_db
+
+SHARED = Path(os.environ.get("LICITA_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
+TOOLS = SHARED / "tools"
+EXTENSION = Path(__file__).resolve().parents[2] / "licita" / "publication" / "extensions" / "licita_mexico"
+
+
+def _reference_tools() -> Path:
+    if not (TOOLS / "ocds_validate.py").exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the reference OCDS tools are missing at {TOOLS}; CI must have ../shared")
+        pytest.skip("reference OCDS tools not present (outside CI)")
+    return TOOLS
+
+
+@pytest.fixture
+def dump(frozen_clock, tmp_path, settings):
+    settings.LICITA_BULK_DIR = tmp_path / "bulk"
+    office = factories.make_office()
+    _run_tender(frozen_clock, office)
+    factories.make_direct_contract(office)
+    return dump_write(out=tmp_path / "bulk", name="2026-03-20")
+
+
+def test_dump_writes_every_file_with_a_true_manifest(dump):
+    manifest = json.loads((dump / "manifest.json").read_text())
+
+    names = {f["name"] for f in manifest["files"]}
+    assert names == {"releases.jsonl.gz", "records.jsonl.gz"} | {
+        f"{t}.csv" for t in ("procedures", "lots", "items", "bids", "awards", "contracts", "parties")
+    }
+    for entry in manifest["files"]:
+        data = (dump / entry["name"]).read_bytes()
+        assert (len(data), hashlib.sha256(data).hexdigest()) == (entry["size"], entry["sha256"])
+    with gzip.open(dump / "releases.jsonl.gz", "rt") as fh:
+        releases = [r["id"] for line in fh for r in json.loads(line)["releases"]]
+    assert releases == list(Release.objects.order_by("id").values_list("release_id", flat=True))
+
+
+def test_csv_tables_open_in_a_spreadsheet_with_the_bids_after_opening(dump):
+    with (dump / "bids.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+
+    assert sorted(r["price"] for r in rows) == ["850000.00", "900000.00"]
+    assert all(r["ocid"].startswith("ocds-lct000-") for r in rows)
+
+
+def test_a_dump_is_never_overwritten(dump):
+    with pytest.raises(FileExistsError):
+        dump_write(out=dump.parent, name=dump.name)
+
+
+def test_dump_passes_the_reference_validator_and_compiler(dump, tmp_path):
+    tools = _reference_tools()
+    records = tmp_path / "records.jsonl"
+    with gzip.open(dump / "records.jsonl.gz", "rt") as fh, records.open("w") as out:
+        for line in fh:
+            for record in json.loads(line)["records"]:
+                out.write(json.dumps(record["compiledRelease"]) + "\n")
+
+    validate = subprocess.run(
+        [
+            sys.executable,
+            tools / "ocds_validate.py",
+            "--extension",
+            EXTENSION,
+            dump / "releases.jsonl.gz",
+            dump / "records.jsonl.gz",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    compare = subprocess.run(
+        [sys.executable, tools / "ocds_compile.py", dump / "releases.jsonl.gz", "--compare", records],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert validate.returncode == 0, validate.stdout[-3000:] + validate.stderr[-3000:]
+    assert " 0 errors" in validate.stdout.strip().splitlines()[-1]
+    assert compare.returncode == 0, compare.stdout[-3000:] + compare.stderr[-3000:]
+
+
+def test_command_and_endpoint_list_the_dumps(frozen_clock, tmp_path, settings):
+    settings.LICITA_BULK_DIR = tmp_path / "bulk"
+    office = factories.make_office()
+    factories.publish(office, factories.make_procedure(office))
+
+    call_command("ocds", "dump", "--name", "2026-03-02")
+    listing = Client().get("/api/ocds/bulk").json()
+    download = Client().get(listing[0]["files"][0]["url"])
+
+    assert [m["name"] for m in listing] == ["2026-03-02"]
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content)[:2] == b"\x1f\x8b"
