@@ -10,6 +10,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from licita.core.errors import NotFound
 from licita.publication import bulk, selectors
+from licita.publication.schema import EXTENSIONS_DIR
 
 router = Router(tags=["open data (OCDS)"])
 
@@ -112,3 +113,28 @@ def bulk_file(request: HttpRequest, name: str, filename: str) -> FileResponse:
     if manifest is None or filename not in {f["name"] for f in manifest["files"]} | {"manifest.json"}:
         raise NotFound(_("Bulk file not found"))
     return FileResponse((bulk.bulk_root() / name / filename).open("rb"), as_attachment=True, filename=filename)
+
+
+@router.get("/ocds/extensions/licita_mexico/{path:path}", response={200: None, 404: dict[str, Any]})
+def extension_file(request: HttpRequest, path: str) -> FileResponse:
+    """Serve the files of the project's own OCDS extension (extension.json, release-schema.json, codelists)."""
+    root = (EXTENSIONS_DIR / "licita_mexico").resolve()
+    target = (root / path).resolve()
+    if not target.is_file() or root not in target.parents:
+        raise NotFound(_("Extension file not found"))
+    return FileResponse(
+        target.open("rb"), content_type="application/json" if target.suffix == ".json" else "text/plain"
+    )
+
+
+@router.get("/ocds/policy", response=dict[str, Any])
+def publication_policy(request: HttpRequest) -> dict[str, Any]:
+    """Describe what is published, when, and how to get it."""
+    return {
+        "timeliness": "Every act is published as an OCDS release in the same database transaction as the act itself.",
+        "sealedBids": "Bid prices and documents are published only after the opening act.",
+        "feed": "/api/ocds/feed?cursor=…: releases in commit order; follow next_cursor.",
+        "bulk": "/api/ocds/bulk: daily gzipped JSON Lines packages and CSV tables, kept forever, with SHA-256 manifests.",
+        "ocidPrefixRegistered": False,
+        "license": selectors.LICENSE,
+    }

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from licita.core import clock
 from licita.core.errors import NotFound, ValidationError
 from licita.publication.models import Record, Release
-from licita.publication.schema import EXTENSION_URLS
+from licita.publication.schema import BID_EXTENSION_URL
 
 FEED_MAX_LIMIT = 1000
 PUBLISHER = {"name": "Licita", "scheme": "MX-PLATAFORMA"}
@@ -31,6 +31,11 @@ class InvalidCursor(ValidationError):
     status = 400
 
 
+def licita_extension_url() -> str:
+    """Return where this platform serves its own OCDS extension (licita_mexico)."""
+    return f"{settings.LICITA_PUBLIC_URL}/api/ocds/extensions/licita_mexico/extension.json"
+
+
 def _package_meta(uri: str) -> dict[str, Any]:
     return {
         "uri": uri,
@@ -39,7 +44,7 @@ def _package_meta(uri: str) -> dict[str, Any]:
         "publisher": PUBLISHER,
         "license": LICENSE,
         "publicationPolicy": f"{settings.LICITA_PUBLIC_URL}/api/ocds/policy",
-        "extensions": list(EXTENSION_URLS),
+        "extensions": [BID_EXTENSION_URL, licita_extension_url()],
     }
 
 

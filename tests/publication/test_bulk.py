@@ -114,6 +114,9 @@ def test_command_and_endpoint_list_the_dumps(frozen_clock, tmp_path, settings):
     listing = Client().get("/api/ocds/bulk").json()
     download = Client().get(listing[0]["files"][0]["url"])
 
+    body = b"".join(download.streaming_content)
+    download.close()
+
     assert [m["name"] for m in listing] == ["2026-03-02"]
     assert download.status_code == 200
-    assert b"".join(download.streaming_content)[:2] == b"\x1f\x8b"
+    assert body[:2] == b"\x1f\x8b"

@@ -124,3 +124,19 @@ def test_feed_never_skips_a_release_while_many_writers_commit_out_of_order(froze
     assert len(committed) == len(initial) + len(procedures) * writes_per_thread
     assert len(crawled) == len(set(crawled))
     assert set(crawled) == set(committed)
+
+
+@pytest.mark.django_db
+def test_packages_name_the_extensions_the_platform_serves():
+    listing = Client().get("/api/ocds/extensions/licita_mexico/extension.json")
+    schema = Client().get("/api/ocds/extensions/licita_mexico/release-schema.json")
+    escape = Client().get("/api/ocds/extensions/licita_mexico/../../schema.py")
+
+    body = b"".join(listing.streaming_content)
+    listing.close()
+    schema.close()
+
+    assert listing.status_code == 200
+    assert body.startswith(b"{")
+    assert schema.status_code == 200
+    assert escape.status_code == 404
