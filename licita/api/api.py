@@ -310,6 +310,14 @@ def procedure_invite(request: HttpRequest, ref: str, payload: s.InviteIn) -> dic
     return _detail(p, request)
 
 
+@procedures.post("/procedures/{ref}/announce", response={200: s.ProcedureOut, **ERRORS}, auth=AUTH)
+def procedure_announce(request: HttpRequest, ref: str) -> dict[str, Any]:
+    """Make a draft public as planned (OCDS planning release) before its convocatoria."""
+    p = _procedure(ref, request)
+    proc.procedure_announce(actor=_actor(request), procedure=p)
+    return _detail(p, request)
+
+
 @procedures.post("/procedures/{ref}/publish", response={200: s.ProcedureOut, **ERRORS}, auth=AUTH)
 def procedure_publish(request: HttpRequest, ref: str, payload: s.PublishIn) -> dict[str, Any]:
     """Publish the convocatoria; the opening key's shares are sealed to the committee's custodian keys."""
@@ -551,6 +559,14 @@ def award_direct(request: HttpRequest, ref: str, payload: s.DirectAwardIn) -> di
         lots=[proc.DirectAwardLot(lot=x.lot, value=x.value) for x in payload.lots],
     )
     return _detail(p, request)
+
+
+@contracts.post("/awards/{pk}/correct", response={200: s.ProcedureOut, **ERRORS}, auth=AUTH)
+def award_correct(request: HttpRequest, pk: int, payload: s.AwardCorrectIn) -> dict[str, Any]:
+    """Correct an arithmetic error in an award's amount before its contract is signed."""
+    award = selectors.award_get_for_actor(pk=pk, actor=_actor(request))
+    proc.award_correct(actor=_actor(request), award=award, value=payload.value, rationale=payload.rationale)
+    return _detail(award.procedure, request)
 
 
 @contracts.post("/awards/{pk}/contract", response={201: s.ContractOut, **ERRORS}, auth=AUTH)

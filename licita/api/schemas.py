@@ -445,3 +445,8 @@ class ProcedureFilters(Schema):
 
 class MilestoneMetIn(Schema):
     met: bool = True
+
+
+class AwardCorrectIn(Schema):
+    value: Decimal
+    rationale: str

@@ -27,7 +27,9 @@ def document_attach(
 ) -> Document:
     """Store a document durably and attach it to a procedure of the actor's unit."""
     procedure = Procedure.objects.select_for_update().select_related("unit").get(pk=procedure.pk)
-    require_buyer(actor, procedure.unit, visible=procedure.status != Status.DRAFT)
+    require_buyer(
+        actor, procedure.unit, visible=procedure.status != Status.DRAFT or procedure.announced_at is not None
+    )
     if kind not in DocumentKind.values:
         raise ValidationError(
             _("kind must be one of: %(choices)s") % {"choices": ", ".join(DocumentKind.values)},
@@ -62,10 +64,10 @@ def document_attach(
         size=len(data),
         uploaded_by=actor,
     )
-    if procedure.status != Status.DRAFT:
-        from licita.procurement.services import _publish  # noqa: PLC0415
+    from licita.procurement.services import _publish, _visible  # noqa: PLC0415
 
-        _publish(procedure, "tenderUpdate")
+    if _visible(procedure):
+        _publish(procedure, "planning" if procedure.status == Status.DRAFT else "tenderUpdate")
     audit_append(
         actor=actor,
         action="document_attached",

@@ -155,6 +155,9 @@ class Procedure(TimeStamped):
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     provenance = models.CharField(max_length=12, choices=Provenance.choices, default=Provenance.PLATFORM)
+    announced_at = models.DateTimeField(
+        _("plan announced at"), null=True, blank=True, help_text=_("When the planned procedure was made public.")
+    )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     clarification_deadline = models.DateTimeField(_("questions accepted until"), null=True, blank=True)
     submission_deadline = models.DateTimeField(_("bids accepted until"), null=True, blank=True)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def _visible_q(actor: User | None) -> Q:
     """Return the filter of procedures the actor may see: everything public, plus own drafts."""
-    q = ~Q(status=Status.DRAFT)
+    q = ~Q(status=Status.DRAFT) | Q(announced_at__isnull=False)
     if memberships(actor, ["platform_admin"]):
         return Q()
     for m in memberships(actor, ["buyer_operator", "buyer_admin", "auditor"]):

@@ -142,7 +142,7 @@ def _publish(procedure: Procedure, *tags: str) -> None:
 
 
 def _visible(procedure: Procedure) -> bool:
-    return procedure.status != Status.DRAFT
+    return procedure.status != Status.DRAFT or procedure.announced_at is not None
 
 
 def _close_if_due(procedure: Procedure, at: dt.datetime) -> None:
@@ -394,6 +394,22 @@ def procedure_invite(*, actor: User | None, procedure: Procedure, rfcs: Iterable
 
 
 # --- Publication, clarifications and amendments ------------------------------------------------
+
+
+@transaction.atomic
+def procedure_announce(*, actor: User | None, procedure: Procedure) -> Procedure:
+    """Make a draft public as planned (programa anual / proyecto de convocatoria) before its convocatoria."""
+    procedure = _locked(procedure)
+    require_buyer(actor, procedure.unit, visible=_visible(procedure), roles=["buyer_admin"])
+    if procedure.status != Status.DRAFT:
+        raise InvalidTransition(_("Only a draft can be announced as planned"), current=procedure.status)
+    if procedure.announced_at is not None:
+        raise Conflict(_("This procedure was already announced"), rule="announced_once")
+    procedure.announced_at = clock.now()
+    procedure.save(update_fields=["announced_at", "updated_at"])
+    _publish(procedure, "planning")
+    _audit(actor, "procedure_announced", procedure)
+    return procedure
 
 
 @transaction.atomic
@@ -685,6 +701,41 @@ def award_decide(*, actor: User | None, procedure: Procedure) -> Procedure:
         _publish(procedure, "tenderUpdate", "award")
     _audit(actor, "fallo_issued", procedure, awarded_lots=awarded)
     return procedure
+
+
+@transaction.atomic
+def award_correct(*, actor: User | None, award: Award, value: Any, rationale: str) -> Award:
+    """Correct an arithmetic error in the fallo's amount before the contract is signed (acta de aclaración)."""
+    award = Award.objects.select_for_update().select_related("lot").get(pk=award.pk)
+    procedure = _locked(award.procedure)
+    require_buyer(actor, procedure.unit, visible=True)
+    if award.status != AwardStatus.ACTIVE or Contract.objects.filter(award=award).exists():
+        raise InvalidTransition(_("Only an active award without a contract can be corrected"), current=award.status)
+    amount = parse_amount(value, field="value")
+    rationale = _text(rationale, "rationale", min_length=10, max_length=5000)
+    if amount == award.value:
+        raise ValidationError(_("The corrected amount equals the current one"), field="value", rule="changed")
+    if procedure.procedure_type == ProcedureType.DIRECT_AWARD:
+        total = sum((a.value for a in procedure.awards.exclude(pk=award.pk)), amount)
+        _check_legal_basis(
+            procedure_type=procedure.procedure_type,
+            legal_basis=procedure.legal_basis,
+            exception_fraction=procedure.exception_fraction,
+            justification=procedure.justification,
+            contract_type=procedure.contract_type,
+            fiscal_year=procedure.fiscal_year,
+            amount=total,
+            unit=procedure.unit,
+            field="value",
+        )
+    previous = award.value
+    award.value = amount
+    award.rationale = f"{award.rationale}\n{rationale}".strip()
+    award.updated_at = clock.now()
+    award.save(update_fields=["value", "rationale", "updated_at"])
+    _publish(procedure, "awardUpdate")
+    _audit(actor, "award_corrected", procedure, award=award.pk, previous=str(previous), value=str(amount))
+    return award
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from licita.procurement.models import (
 )
 
 TENDER_STATUS = {
-    Status.DRAFT: "planning",
+    Status.DRAFT: "planned",
     Status.PUBLISHED: "active",
     Status.CLOSED: "active",
     Status.OPENED: "active",

@@ -73,6 +73,10 @@ class InconsistentTypeError(MergeError, TypeError):
     """A path is a value, an object and/or an array in different releases, in a way ocdsmerge refuses."""
 
 
+class InvalidIdentifierError(MergeError, TypeError):
+    """An array object's `id` is an object or an array (ocdsmerge fails with "unhashable type")."""
+
+
 class MissingDateKeyError(MergeError, KeyError):
     """A release has no `date` (and there is more than one release)."""
 
@@ -86,6 +90,12 @@ class NullDateValueError(MergeError, TypeError):
 
 class NonStringDateValueError(MergeError, TypeError):
     """Release dates cannot be compared (and there is more than one release)."""
+
+
+_ERROR_TYPES: dict[str, type[MergeError]] = {
+    "InconsistentTypeError": InconsistentTypeError,
+    "InvalidIdentifierError": InvalidIdentifierError,
+}
 
 
 class _Conflict(Exception):
@@ -300,7 +310,7 @@ class Compiler:
         """Return the compiled release held in `state` (the state's own object: do not modify it)."""
         error = state.get("errors", {}).get("compiled")
         if error is not None:
-            raise InconsistentTypeError(error)
+            raise _ERROR_TYPES[error["type"]](error["message"])
         result: dict[str, Any] = state["compiled"]
         return result
 
@@ -309,7 +319,7 @@ class Compiler:
         """Return the versioned release held in `state` (the state's own object: do not modify it)."""
         error = state.get("errors", {}).get("versioned")
         if error is not None:
-            raise InconsistentTypeError(error)
+            raise _ERROR_TYPES[error["type"]](error["message"])
         result: dict[str, Any] = state["versioned"]
         return result
 
@@ -384,16 +394,13 @@ class Compiler:
         state["mode"] = "exact"
         state["shape"] = None
         state["idless"] = None
-        errors: dict[str, str] = {}
+        errors: dict[str, dict[str, str]] = {}
         state["compiled"] = state["versioned"] = None
-        try:
-            state["compiled"] = _exact_compiled(self.rules, copy.deepcopy(ordered))
-        except InconsistentTypeError as e:
-            errors["compiled"] = str(e)
-        try:
-            state["versioned"] = _exact_versioned(self.rules, copy.deepcopy(ordered))
-        except InconsistentTypeError as e:
-            errors["versioned"] = str(e)
+        for name, function in (("compiled", _exact_compiled), ("versioned", _exact_versioned)):
+            try:
+                state[name] = function(self.rules, copy.deepcopy(ordered))
+            except MergeError as e:
+                errors[name] = {"type": type(e).__name__, "message": str(e)}
         if errors:
             state["errors"] = errors
         else:
@@ -639,7 +646,13 @@ def _object_merger(release_id: Any, date: Any, tag: Any, marks: list[bool]) -> _
             for item in value:
                 if "id" in item:
                     raw = item["id"]
-                    ident = str(raw) if type(raw) is int else raw
+                    raw_type = type(raw)
+                    if raw_type is str:
+                        ident = raw
+                    elif raw_type is int:
+                        ident = str(raw)
+                    else:
+                        raise _Conflict  # null, float, bool, object or array identifiers
                     if ident in seen:
                         if repeated is None:
                             repeated = set()
@@ -788,7 +801,11 @@ def _unflatten(flat: Flat) -> dict[str, Any]:
         for end, part in enumerate(key, 1):
             if type(part) is _IdValue:
                 id_path = (*key[: end - 1], part.identifier)
-                if id_path not in identifiers:
+                try:
+                    known = id_path in identifiers
+                except TypeError as e:  # an object or array as `id`
+                    raise InvalidIdentifierError(str(e)) from e
+                if not known:
                     new_node: dict[str, Any] = {}
                     if part.original_value is not None:
                         new_node["id"] = part.original_value

@@ -259,3 +259,64 @@ def test_releases_cannot_be_changed_or_deleted(frozen_clock):
         release.save()
     with pytest.raises(TypeError):
         release.delete()
+
+
+def test_announcing_a_draft_publishes_a_planning_release_and_makes_it_public(frozen_clock):
+    from django.test import Client  # noqa: PLC0415
+
+    office = factories.make_office()
+    procedure = factories.make_procedure(office)
+
+    proc.procedure_announce(actor=office.admin, procedure=procedure)
+    factories.publish(office, procedure)
+
+    releases = list(Release.objects.filter(procedure=procedure).order_by("id"))
+    assert [r.tags for r in releases] == [["planning"], ["tender"]]
+    assert releases[0].data["tender"]["status"] == "planned"
+    assert Client().get(f"/api/procedures/{procedure.number}").status_code == 200
+
+
+def test_announcing_twice_or_after_publication_is_refused(frozen_clock):
+    from licita.core.errors import Conflict, InvalidTransition  # noqa: PLC0415
+
+    office = factories.make_office()
+    procedure = factories.make_procedure(office)
+    proc.procedure_announce(actor=office.admin, procedure=procedure)
+
+    with pytest.raises(Conflict):
+        proc.procedure_announce(actor=office.admin, procedure=procedure)
+    factories.publish(office, procedure)
+    with pytest.raises(InvalidTransition):
+        proc.procedure_announce(actor=office.admin, procedure=procedure)
+
+    assert Release.objects.filter(procedure=procedure, tags=["planning"]).count() == 1
+
+
+def test_correcting_the_fallo_amount_publishes_an_award_update(frozen_clock):
+    office = factories.make_office()
+    procedure = _run_tender(frozen_clock, office)
+    award = procedure.awards.get()
+
+    proc.award_correct(
+        actor=office.operator, award=award, value="849999.50", rationale="Error aritmético en la suma de la partida"
+    )
+
+    last = Release.objects.filter(procedure=procedure).order_by("-id").first()
+    assert last.tags == ["awardUpdate"]
+    assert last.data["awards"][0]["value"]["amount"] == 849999.5
+    record = Record.objects.get(procedure=procedure)
+    assert record.compiled["awards"][0]["value"]["amount"] == 849999.5
+
+
+def test_an_award_with_a_contract_cannot_be_corrected(frozen_clock):
+    from licita.core.errors import InvalidTransition  # noqa: PLC0415
+
+    office = factories.make_office()
+    contract = factories.make_direct_contract(office)
+
+    with pytest.raises(InvalidTransition):
+        proc.award_correct(
+            actor=office.operator, award=contract.award, value="1000", rationale="Error aritmético en el fallo"
+        )
+
+    assert not Release.objects.filter(tags=["awardUpdate"]).exists()
