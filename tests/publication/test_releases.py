@@ -320,3 +320,20 @@ def test_an_award_with_a_contract_cannot_be_corrected(frozen_clock):
         )
 
     assert not Release.objects.filter(tags=["awardUpdate"]).exists()
+
+
+def test_an_act_recorded_after_the_fact_keeps_its_own_date_and_shows_when_it_was_published(frozen_clock):
+    from django.db import transaction  # noqa: PLC0415
+
+    from licita.publication.services import release_emit  # noqa: PLC0415
+
+    office = factories.make_office()
+    procedure = factories.publish(office, factories.make_procedure(office))
+    happened = frozen_clock.at - dt.timedelta(days=20)
+
+    with transaction.atomic():
+        release = release_emit(procedure=procedure, tags=["tenderUpdate"], date=happened)
+
+    assert release.data["date"] == happened.isoformat().replace("+00:00", "Z")
+    assert release.data["publishedDate"] == frozen_clock.at.isoformat().replace("+00:00", "Z")
+    assert release.published_at - release.date == dt.timedelta(days=20)
