@@ -19,13 +19,18 @@ class Release(AppendOnly):
     published_at = models.DateTimeField(help_text="When the platform published it.")
     tags = models.JSONField()
     data = models.JSONField()
-    xid = models.BigIntegerField(
-        null=True, blank=True, help_text="PostgreSQL transaction id, for the commit-order change feed."
+    seq = models.BigIntegerField(
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Position in the change feed, given after commit in commit order (see publication/feed.py).",
     )
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["xid", "id"], name="release_feed_order")]
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="release_unsequenced"),
+        ]
 
     def __str__(self) -> str:
         return self.release_id
@@ -33,7 +38,7 @@ class Release(AppendOnly):
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Refuse to change a published release."""
         if not self._state.adding:
-            msg = "releases are immutable"
+            msg = "releases are immutable (only the feed sequencer sets seq, with an UPDATE of its own)"
             raise TypeError(msg)
         super().save(*args, **kwargs)
 

@@ -10,7 +10,6 @@ import hmac
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -108,19 +107,19 @@ def _sign(payload: str) -> str:
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def cursor_encode(xid: int, pk: int) -> str:
-    """Return the opaque cursor that resumes the feed after (xid, pk)."""
-    payload = f"v1.{xid}.{pk}"
+def cursor_encode(seq: int) -> str:
+    """Return the opaque cursor that resumes the feed after position `seq`."""
+    payload = f"v2.{seq}"
     return base64.urlsafe_b64encode(f"{payload}.{_sign(payload)}".encode()).decode().rstrip("=")
 
 
-def cursor_decode(cursor: str) -> tuple[int, int]:
-    """Return (xid, pk) of a cursor, or refuse it."""
+def cursor_decode(cursor: str) -> int:
+    """Return the feed position of a cursor, or refuse it."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        version, xid, pk, signature = raw.split(".")
-        valid = version == "v1" and hmac.compare_digest(signature, _sign(f"{version}.{xid}.{pk}"))
-        position = (int(xid), int(pk))
+        version, seq, signature = raw.split(".")
+        valid = version == "v2" and hmac.compare_digest(signature, _sign(f"{version}.{seq}"))
+        position = int(seq)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         valid = False
     if not valid:
@@ -132,41 +131,23 @@ def cursor_decode(cursor: str) -> tuple[int, int]:
     return position
 
 
-def _horizon() -> int | None:
-    """Return the oldest transaction id still running (PostgreSQL): releases of older ones are final."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        return int(cursor.fetchone()[0])
-
-
 def feed_page(*, cursor: str | None, limit: int) -> dict[str, Any]:
     """Return the next releases in commit order after `cursor`, and the cursor to continue.
 
-    On PostgreSQL a release becomes visible only when every transaction that started before its
-    own has finished, so a release that commits late can never appear behind a cursor that has
-    moved past it. SQLite commits one writer at a time, so its ids are already in commit order.
+    Releases are served by their feed position (`seq`), which the sequencer in `feed.py` gives
+    only to committed releases, in commit order: following `next_cursor` never skips or repeats.
     """
     if not 1 <= limit <= FEED_MAX_LIMIT:
         raise ValidationError(
             _("limit must be between 1 and %(n)d") % {"n": FEED_MAX_LIMIT}, field="limit", rule="range"
         )
-    after = cursor_decode(cursor) if cursor else (0, 0)
-    horizon = _horizon()
-    qs = Release.objects.all()
-    if horizon is None:
-        last = Release.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        if after[1] > last:
+    after = cursor_decode(cursor) if cursor else 0
+    if after:
+        top = Release.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
+        if after > top:
             raise InvalidCursor(_("The feed cursor is from the future"), field="cursor", rule="future")
-        qs = qs.filter(id__gt=after[1]).order_by("id")
-    else:
-        if after[0] >= horizon:
-            raise InvalidCursor(_("The feed cursor is from the future"), field="cursor", rule="future")
-        qs = qs.filter(xid__lt=horizon).filter(Q(xid__gt=after[0]) | Q(xid=after[0], id__gt=after[1]))
-        qs = qs.order_by("xid", "id")
-    rows = list(qs.values("id", "xid", "data")[: limit + 1])
+    rows = list(Release.objects.filter(seq__gt=after).order_by("seq").values("seq", "data")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = cursor_encode(rows[-1]["xid"] or 0, rows[-1]["id"]) if rows else (cursor or cursor_encode(0, 0))
+    next_cursor = cursor_encode(int(rows[-1]["seq"])) if rows else (cursor or cursor_encode(0))
     return {"releases": [r["data"] for r in rows], "next_cursor": next_cursor, "has_more": more}

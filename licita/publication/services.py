@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from django.db import connection
+from django.db import transaction
 
 from licita.core import clock
 from licita.publication.build import build_release, ocid_for
+from licita.publication.feed import releases_sequence_after_commit
 from licita.publication.merge import Compiler, merge_rules
 from licita.publication.models import Record, Release
 from licita.publication.schema import release_schema, validate_release
@@ -23,14 +24,6 @@ if TYPE_CHECKING:
 def compiler() -> Compiler:
     """Return the merge compiler for the project's release schema (with its extensions)."""
     return Compiler(merge_rules(release_schema()))
-
-
-def _current_xid() -> int | None:
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
-        return int(cursor.fetchone()[0])
 
 
 def release_emit(*, procedure: Procedure, tags: list[str], date: dt.datetime | None = None) -> Release:
@@ -54,8 +47,8 @@ def release_emit(*, procedure: Procedure, tags: list[str], date: dt.datetime | N
         published_at=now,
         tags=tags,
         data=data,
-        xid=_current_xid(),
     )
+    transaction.on_commit(releases_sequence_after_commit)
     merger = compiler()
     state = merger.add(record.state if record else merger.empty_state(), data)
     if record is None:

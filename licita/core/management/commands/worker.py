@@ -12,6 +12,7 @@ from django.db import DatabaseError, close_old_connections
 
 from licita.procurement.services import procedures_tick
 from licita.publication.bulk import dump_daily
+from licita.publication.feed import releases_sequence
 
 
 class Command(BaseCommand):
@@ -39,6 +40,7 @@ class Command(BaseCommand):
                 moved = procedures_tick(actor=None)
                 if moved or options["once"]:
                     self.stdout.write(f"worker: {moved} procedure(s) closed at their deadline")
+                releases_sequence()
                 folder = dump_daily()
                 if folder is not None:
                     self.stdout.write(f"worker: daily OCDS bulk files written to {folder}")
