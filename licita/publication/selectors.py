@@ -146,8 +146,10 @@ def feed_page(*, cursor: str | None, limit: int) -> dict[str, Any]:
         top = Release.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
         if after > top:
             raise InvalidCursor(_("The feed cursor is from the future"), field="cursor", rule="future")
-    rows = list(Release.objects.filter(seq__gt=after).order_by("seq").values("seq", "data")[: limit + 1])
+    rows: list[tuple[int, Any]] = list(
+        Release.objects.filter(seq__gt=after).order_by("seq").values_list("seq", "data")[: limit + 1]
+    )
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = cursor_encode(int(rows[-1]["seq"])) if rows else (cursor or cursor_encode(0))
-    return {"releases": [r["data"] for r in rows], "next_cursor": next_cursor, "has_more": more}
+    next_cursor = cursor_encode(rows[-1][0]) if rows else (cursor or cursor_encode(0))
+    return {"releases": [data for _seq, data in rows], "next_cursor": next_cursor, "has_more": more}
