@@ -146,9 +146,10 @@ def feed_page(*, cursor: str | None, limit: int) -> dict[str, Any]:
         top = Release.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
         if after > top:
             raise InvalidCursor(_("The feed cursor is from the future"), field="cursor", rule="future")
-    rows: list[tuple[int, Any]] = list(
-        Release.objects.filter(seq__gt=after).order_by("seq").values_list("seq", "data")[: limit + 1]
-    )
+    rows = [
+        (seq or 0, data)
+        for seq, data in Release.objects.filter(seq__gt=after).order_by("seq").values_list("seq", "data")[: limit + 1]
+    ]
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = cursor_encode(rows[-1][0]) if rows else (cursor or cursor_encode(0))
