@@ -23,33 +23,52 @@ How ocdsmerge merges (what this module reproduces):
   The `id` of an object in an identifier-merged array is not versioned, and keeps the value (and type)
   it had in the first release that had the object.
 
-Incremental state: `Compiler.add(state, release)` merges one release into a JSON-serialisable state in
-time proportional to the size of that release. The state holds the compiled and versioned releases
-themselves (returned as they are by `state_compiled` / `state_versioned`), a `shape` index of their
-objects and arrays (the position of every `id` in every array) and the list of releases added so far.
+Incremental state: `Compiler.add(state, release, history)` merges one release into a JSON-serialisable
+state (a dict: store it as JSON, e.g. in a JSONField, and pass it back). The state holds the compiled and
+versioned releases themselves (`state_compiled` / `state_versioned` return them as they are), a `shape`
+index of their objects and arrays (for each array, the position of each `id`), and the previous release;
+not the releases before it, so its size does not grow with the number of releases (but for the versioned
+release's history). Adding a release costs time proportional to the size of that release, not to the
+history:
 
-Two cases are not incremental, and recompute from the stored releases:
+* the parts of the release equal (`==`) to the same parts of the previous release are skipped, as
+  merging them again would change nothing (releases are full snapshots: most of each one is unchanged);
+* the rest is merged leaf by leaf into the compiled and versioned trees, objects of arrays found by `id`
+  through the index.
 
-* a release dated earlier than the latest one already added (or with a missing or non-string date):
-  all the releases are merged again in date order, as ocdsmerge would;
+Not incremental: all the releases are merged again, from `history` (the releases added before, which
+the caller keeps anyway, e.g. in its releases table: a list, or a function that loads them, called only
+in these cases):
+
+* a release dated before the latest one already added (or with a missing or non-string date): all the
+  releases are merged again in date order, as ocdsmerge would (it raises the same date errors);
 * a procedure whose releases make ocdsmerge's flattened form ambiguous: a path that is a value in one
-  release and an object or array in another (for example `tender: null` and later `tender: {...}`,
-  which ocdsmerge's versioned merge refuses), an object and an array at the same path, an identifier
-  `id` that is `null`, a number with a fraction, a boolean, an object or an array, or the same `id` as a
-  number and as a string. From then on
-  the procedure is merged by a faithful port of ocdsmerge's flatten/unflatten (`"mode": "exact"`), whose
-  cost grows with the number of releases. Where ocdsmerge raises `InconsistentTypeError`, so do
-  `compiled` / `versioned` / `state_compiled` / `state_versioned`; `add` itself does not raise for it.
+  release and an object or array in a later one (for example `tender: null` then `tender: {...}`, which
+  ocdsmerge's versioned merge refuses), an object and an array at the same path, an identifier `id` that
+  is `null`, a number with a fraction, a boolean, an object or an array, or the same `id` as a number and
+  as a string. From then on the procedure is merged by a faithful port of ocdsmerge's flatten/unflatten
+  (`"mode": "exact"`), from `history` at every release. Where ocdsmerge raises (`InconsistentTypeError`,
+  `InvalidIdentifierError`), so do `compiled` / `versioned` / `state_compiled` / `state_versioned`;
+  `add` itself does not raise for it.
+
+Numbers that are `==` but of different types (1 and 1.0) in consecutive releases may keep the earlier
+type in the compiled release where ocdsmerge has the later one: JSON does not tell them apart, and
+ocdsmerge's own versioned release treats them as unchanged.
 
 The values in the outputs and in the state may be the very objects of the releases passed in (no copy
 is made): do not modify a release after adding it, nor the returned compiled or versioned release.
 """
 
+# The merge functions take many positional arguments, booleans included: the fastest calls in CPython.
+# ruff: noqa: FBT003, PLR0917
+
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any
 from urllib.parse import unquote, urldefrag
 
@@ -59,9 +78,8 @@ array positions) to `"omitWhenMerged"` or `"wholeListMerge"`."""
 
 OMIT = "omitWhenMerged"
 WHOLE_LIST = "wholeListMerge"
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 
-_JSON = Any
 _RuleNode = dict[str, tuple[str | None, "_RuleNode | None"]]
 
 
@@ -96,6 +114,43 @@ _ERROR_TYPES: dict[str, type[MergeError]] = {
     "InconsistentTypeError": InconsistentTypeError,
     "InvalidIdentifierError": InvalidIdentifierError,
 }
+
+
+class HistoryRequired(MergeError):
+    """`Compiler.add` must merge all the releases again, and was not given them (`history`)."""
+
+
+History = list[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]]] | None
+"""The releases added before, in order: a list, or a function returning them (called only when needed)."""
+
+
+def _history(state: dict[str, Any], history: History) -> list[dict[str, Any]]:
+    """Return the releases merged into `state` so far, from `history`."""
+    if history is None:
+        msg = "this release needs all the procedure's releases merged again: pass them as `history`"
+        raise HistoryRequired(msg)
+    releases = list(history() if callable(history) else history)
+    if len(releases) != state["count"]:
+        msg = f"`history` has {len(releases)} releases, but {state['count']} were added to the state"
+        raise ValueError(msg)
+    return releases
+
+
+def _upgrade(state: dict[str, Any]) -> dict[str, Any]:
+    """Convert a state of an earlier format to the current one.
+
+    Format 1 always kept every release (`releases`, and `last`: the position of the latest in date order).
+    """
+    if state.get("format") != 1:
+        msg = f"unsupported merge state format {state.get('format')!r}"
+        raise ValueError(msg)
+    state = dict(state)
+    releases: list[dict[str, Any]] = state["releases"]
+    last = state.pop("last")
+    state["format"] = STATE_FORMAT
+    state["count"] = len(releases)
+    state["previous"] = releases[last] if releases else None
+    return state
 
 
 class _Conflict(Exception):
@@ -135,10 +190,8 @@ def merge_rules(schema: dict[str, Any]) -> Rules:
             part: str | int = raw.replace("~1", "/").replace("~0", "~")
             document = deref(document)
             if isinstance(document, list):
-                try:
+                with contextlib.suppress(ValueError):
                     part = int(part)
-                except ValueError:
-                    pass
             try:
                 document = document[part]
             except (TypeError, LookupError) as e:
@@ -238,7 +291,9 @@ class Compiler:
 
     def __init__(self, rules: Rules) -> None:
         self.rules: Rules = dict(rules)
-        self._tree = _rule_tree(self.rules)
+        tree = _rule_tree(self.rules)
+        # The release's `tag` is never merged, and its `ocid` is set apart (plain in the versioned release).
+        self._tree: _RuleNode = {**tree, "tag": (OMIT, None), "ocid": (OMIT, None)}
 
     # ----------------------------------------------------------------- batch
 
@@ -256,53 +311,76 @@ class Compiler:
     def empty_state() -> dict[str, Any]:
         """Return the state of a procedure with no release yet.
 
-        The state is a JSON object: `releases` (as added), `last` (the position in `releases` of the latest
-        release merged), `date` (its date), `compiled`, `versioned`, `mode` (`"tree"` or `"exact"`), and in
-        tree mode `shape` (the index of the arrays' ids) and `idless` (whether an object without `id` was
-        ever merged into an array). In exact mode, `errors` holds ocdsmerge's error for an output it refuses.
+        The state is a JSON object: `count` (releases merged), `date` and `previous` (the latest release in
+        date order: its date, and the release itself, which the next one is compared with), `compiled`,
+        `versioned`, `mode` (`"tree"` or `"exact"`), and in tree mode `shape` (the index of the arrays' ids)
+        and `idless` (whether an object without `id` was ever merged into an array). In exact mode, `errors`
+        holds ocdsmerge's error for an output it refuses.
+
+        `releases` (every release added) is there only for callers that do not pass `history` to `add`: the
+        first `add` with a `history` removes it, and from then on the state's size does not grow with the
+        number of releases (except for the versioned release's history, of course).
         """
         return {
             "format": STATE_FORMAT,
             "mode": "tree",
-            "releases": [],
-            "last": None,
+            "count": 0,
             "date": None,
+            "previous": None,
             "compiled": {"tag": ["compiled"]},
             "versioned": {},
             "shape": {},
             "idless": False,
+            "releases": [],
         }
 
-    def add(self, state: dict[str, Any], release: dict[str, Any]) -> dict[str, Any]:
+    def add(self, state: dict[str, Any], release: dict[str, Any], history: History = None) -> dict[str, Any]:
         """Merge one more release into `state` and return the new state.
 
-        `state` may be modified in place: always use the returned value. In the usual case (the release is
-        not dated before the latest release added) this costs time proportional to the size of `release`;
-        otherwise, or for procedures in exact mode (see the module's docstring), all releases are merged
-        again. Raises the same date errors as ocdsmerge (`MissingDateKeyError`, ...), leaving `state`
-        unchanged.
+        `state` may be modified in place: always use the returned value (and if `add` raises, drop `state`).
+
+        In the usual case (the release is not dated before the latest one, and the procedure is in tree
+        mode) this costs time proportional to the size of `release` and `history` is not used. Otherwise all
+        the releases are merged again, and `history` gives the releases added to `state` before this one, in
+        the order they were added: a list, or a function that returns one (called only then), e.g. one that
+        reads them from the database. A caller that never passes `history` gets them kept in the state
+        instead (see `empty_state`); one that stops passing it gets `HistoryRequired` in those cases.
+
+        Raises the same date errors as ocdsmerge (`MissingDateKeyError`, ...), before changing `state`.
         """
         if state.get("format") != STATE_FORMAT:
-            msg = f"unsupported merge state format {state.get('format')!r}"
-            raise ValueError(msg)
-        releases: list[dict[str, Any]] = state["releases"]
+            state = _upgrade(state)
+        kept: list[dict[str, Any]] | None = state.get("releases")
+        keep = kept is not None and history is None  # else the caller has them: stop keeping them
+        if history is None:
+            history = kept
+        count: int = state["count"]
         date = release.get("date")
         last = state["date"]
-        if releases and not (type(date) is str and type(last) is str and date >= last):
+        if count and not (type(date) is str and type(last) is str and date >= last):
             # Dated before the latest release (or dates that must go through ocdsmerge's sort, which raises
             # before anything changes): merge all the releases again, in date order.
-            return self._build([*releases, release])
-        previous = releases[state["last"]] if releases else None
-        releases.append(release)
-        state["last"] = len(releases) - 1
-        state["date"] = date
+            releases = [*_history(state, history), release]
+            new = self._build(releases)
+            if keep:
+                new["releases"] = releases
+            return new
+        previous = state["previous"]
         if state["mode"] == "tree":
             try:
                 self._apply(state, release, previous)
             except _Conflict:
-                self._exact(state)
+                self._exact(state, [*_history(state, history), release])
         else:
-            self._exact(state)
+            self._exact(state, [*_history(state, history), release])
+        state["count"] = count + 1
+        state["date"] = date
+        state["previous"] = release
+        if kept is not None:
+            if keep:
+                kept.append(release)
+            else:
+                del state["releases"]
         return state
 
     @staticmethod
@@ -329,18 +407,19 @@ class Compiler:
         """Merge `releases` from scratch (in date order; the order given decides between equal dates)."""
         order = _date_order(releases)
         state = self.empty_state()
-        state["releases"] = list(releases)
+        del state["releases"]
         if not order:
             return state
-        state["last"] = order[-1]
+        state["count"] = len(releases)
         state["date"] = releases[order[-1]].get("date")
+        state["previous"] = releases[order[-1]]
         try:
             previous = None
             for i in order:
                 self._apply(state, releases[i], previous)
                 previous = releases[i]
         except _Conflict:
-            self._exact(state)
+            self._exact(state, releases)
         return state
 
     def _apply(self, state: dict[str, Any], release: dict[str, Any], previous: dict[str, Any] | None) -> None:
@@ -369,28 +448,26 @@ class Compiler:
         else:
             compiled["ocid"] = ocid
             versioned["ocid"] = ocid
-        # `tag` is never merged, and `ocid` is set above (plain, not versioned).
-        body = {key: value for key, value in release.items() if key not in {"tag", "ocid"}}
         marks: list[bool] = []
         merge = _object_merger(release_id, date, get("tag"), marks)
         try:
             merge(
-                body,
+                release,
                 None if state["idless"] else previous,
                 self._tree,
                 compiled,
                 versioned,
                 state["shape"],
-                False,  # noqa: FBT003
-                False,  # noqa: FBT003
+                False,
+                False,
             )
         finally:
             if marks:
                 state["idless"] = True
 
-    def _exact(self, state: dict[str, Any]) -> None:
+    def _exact(self, state: dict[str, Any], releases: list[dict[str, Any]]) -> None:
         """Recompute the state's outputs with the port of ocdsmerge (for procedures the tree merge cannot do)."""
-        ordered = sorted_releases(state["releases"])
+        ordered = sorted_releases(releases)
         state["mode"] = "exact"
         state["shape"] = None
         state["idless"] = None
@@ -429,7 +506,32 @@ class _Missing:
 _MISSING = _Missing()  # equal to nothing but itself
 
 
-def _object_merger(release_id: Any, date: Any, tag: Any, marks: list[bool]) -> _Merger:  # noqa: C901
+_get_id = itemgetter("id")
+
+
+def _distinct_ids(objects: list[Any]) -> bool:
+    """Return whether all of `objects` are objects with an `id`, and their ids are distinct (fast, in C).
+
+    False also for ids that ocdsmerge would confuse (1 and 1.0 or True) or that are not hashable; ids such
+    as 1 and "1" count as distinct here, and are refused later (`_Conflict`).
+    """
+    try:
+        return len(set(map(_get_id, objects))) == len(objects)
+    except (KeyError, TypeError):
+        return False
+
+
+def _ident(raw: Any) -> str:
+    """Return the key of an `id` in the shape's index, or raise `_Conflict` for ids only the exact merge handles."""
+    raw_type = type(raw)
+    if raw_type is str:
+        return raw
+    if raw_type is int:
+        return str(raw)
+    raise _Conflict  # null, float, bool, object or array identifiers
+
+
+def _object_merger(release_id: Any, date: Any, tag: Any, marks: list[bool]) -> _Merger:
     """Return the function that merges one release's objects into the compiled and versioned trees.
 
     `merge(obj, previous, rules, compiled, versioned, shape, is_element)` merges the fields of `obj` into
@@ -448,7 +550,7 @@ def _object_merger(release_id: Any, date: Any, tag: Any, marks: list[bool]) -> _
     appended: set[int] = set()  # the histories (by id()) to which this release added an entry
     missing = _MISSING
 
-    def merge(  # noqa: PLR0914
+    def merge(
         obj: dict[str, Any],
         previous: dict[str, Any] | None,
         rules: _RuleNode | None,
@@ -533,7 +635,7 @@ def _object_merger(release_id: Any, date: Any, tag: Any, marks: list[bool]) -> _
                     shape[key] = [ids, shapes]
                     compiled[key] = c_list
                     versioned[key] = v_list
-                    got = items(value, None, child, ids, shapes, c_list, v_list, track)
+                    got = fresh_items(value, child, ids, shapes, c_list, v_list, track)
                 if got:
                     emitted = True
                 else:
@@ -575,35 +677,17 @@ def _object_merger(release_id: Any, date: Any, tag: Any, marks: list[bool]) -> _
         """
         emitted = False
         for key, value in obj.items():
+            kind: type | None = type(value)
             child = None
-            kind = type(value)
             if rules is not None and (entry := rules.get(key)) is not None:
                 rule, child = entry
                 if rule == OMIT:
                     continue
-                leaf = rule == WHOLE_LIST or (kind is not dict and kind is not list)
-            else:
-                leaf = kind is not dict and kind is not list
-            if not leaf:
+                if rule == WHOLE_LIST:
+                    kind = None  # a value, whatever its type
+            if kind is dict:
                 if not value:
                     continue
-                if kind is list:
-                    for item in value:
-                        if type(item) is not dict:
-                            leaf = True
-                            break
-            if leaf:
-                emitted = True
-                if is_element and key == "id":
-                    continue
-                if value is not None:
-                    compiled[key] = value
-                history = versioned[key] = [
-                    {"releaseID": release_id, "releaseDate": date, "releaseTag": tag, "value": value}
-                ]
-                if track:
-                    appended.add(id(history))
-            elif kind is dict:
                 sub: dict[str, Any] = {}
                 c_obj: dict[str, Any] = {}
                 v_obj: dict[str, Any] = {}
@@ -614,21 +698,80 @@ def _object_merger(release_id: Any, date: Any, tag: Any, marks: list[bool]) -> _
                     emitted = True
                 else:
                     del shape[key], compiled[key], versioned[key]
-            else:
-                ids: dict[str, int] = {}
-                shapes: list[dict[str, Any]] = []
-                c_list: list[dict[str, Any]] = []
-                v_list: list[dict[str, Any]] = []
-                shape[key] = [ids, shapes]
-                compiled[key] = c_list
-                versioned[key] = v_list
-                if items(value, None, child, ids, shapes, c_list, v_list, track):
-                    emitted = True
+                continue
+            if kind is list:
+                if not value:
+                    continue
+                for item in value:
+                    if type(item) is not dict:
+                        break
                 else:
-                    del shape[key], compiled[key], versioned[key]
+                    ids: dict[str, int] = {}
+                    shapes: list[dict[str, Any]] = []
+                    c_list: list[dict[str, Any]] = []
+                    v_list: list[dict[str, Any]] = []
+                    shape[key] = [ids, shapes]
+                    compiled[key] = c_list
+                    versioned[key] = v_list
+                    if fresh_items(value, child, ids, shapes, c_list, v_list, track):
+                        emitted = True
+                    else:
+                        del shape[key], compiled[key], versioned[key]
+                    continue
+            # A value: a scalar, an array that holds anything but objects, or any value at a wholeListMerge path.
+            emitted = True
+            if is_element and key == "id":
+                continue
+            if value is not None:
+                compiled[key] = value
+            history = versioned[key] = [
+                {"releaseID": release_id, "releaseDate": date, "releaseTag": tag, "value": value}
+            ]
+            if track:
+                appended.add(id(history))
         return emitted
 
-    def items(  # noqa: PLR0917
+    def fresh_items(
+        value: list[dict[str, Any]],
+        rules: _RuleNode | None,
+        ids: dict[str, int],
+        shapes: list[dict[str, Any]],
+        compiled: list[dict[str, Any]],
+        versioned: list[dict[str, Any]],
+        track: bool,
+    ) -> bool:
+        """Merge the objects of an array into new, empty arrays (`items` without the lookups)."""
+        if not _distinct_ids(value):  # some object without `id`, or repeated ids: the general case
+            return items(value, None, rules, ids, shapes, compiled, versioned, track)
+        got = False
+        for item in value:
+            raw = item["id"]
+            raw_type = type(raw)
+            if raw_type is str:
+                ident = raw
+            elif raw_type is int:
+                ident = str(raw)
+            else:
+                raise _Conflict  # float, bool, object or array identifiers
+            if ident in ids:
+                raise _Conflict  # 1 and "1": one path in ocdsmerge, but two objects
+            c_item: dict[str, Any] = {"id": raw}
+            v_item: dict[str, Any] = {"id": raw}
+            s_item: dict[str, Any] = {}
+            ids[ident] = len(compiled)
+            compiled.append(c_item)
+            versioned.append(v_item)
+            shapes.append(s_item)
+            if fresh(item, rules, c_item, v_item, s_item, True, track):
+                got = True
+            else:  # only possible if the rules omit `id`
+                del ids[ident]
+                compiled.pop()
+                versioned.pop()
+                shapes.pop()
+        return got
+
+    def items(
         value: list[dict[str, Any]],
         before: Any,
         rules: _RuleNode | None,
@@ -638,43 +781,31 @@ def _object_merger(release_id: Any, date: Any, tag: Any, marks: list[bool]) -> _
         versioned: list[dict[str, Any]],
         track: bool,
     ) -> bool:
-        """Merge the objects of an array into the compiled and versioned arrays, by `id`."""
+        """Merge the objects of an array into the compiled and versioned arrays, by `id`.
+
+        `before` is the previous release's value at this path (or None): its objects with the same `id`
+        are the `previous` of ours, if its ids are all distinct (else ocdsmerge's last write there may not
+        be the one we compare with).
+        """
+        count = len(value)
         # The ids that this array repeats: their objects are merged more than once in this release.
         repeated: set[str] | None = None
-        if len(value) > 1:
-            seen: set[Any] = set()
+        if count > 1 and not _distinct_ids(value):
+            seen: set[str] = set()
             for item in value:
                 if "id" in item:
-                    raw = item["id"]
-                    raw_type = type(raw)
-                    if raw_type is str:
-                        ident = raw
-                    elif raw_type is int:
-                        ident = str(raw)
-                    else:
-                        raise _Conflict  # null, float, bool, object or array identifiers
+                    ident = _ident(item["id"])
                     if ident in seen:
                         if repeated is None:
                             repeated = set()
                         repeated.add(ident)
                     else:
                         seen.add(ident)
-        # The previous release's objects of this array, by id (None for an id it repeated).
+        if type(before) is not list or not before or not _distinct_ids(before):
+            before = None
         by_id: dict[str, Any] | None = None
-        if type(before) is list and before:
-            by_id = {}
-            for item in before:
-                if type(item) is not dict:
-                    by_id = None  # it was a value, not an array of objects
-                    break
-                if "id" in item:
-                    raw = item["id"]
-                    raw_type = type(raw)
-                    ident = raw if raw_type is str else str(raw) if raw_type is int else None
-                    if ident is not None:
-                        by_id[ident] = None if ident in by_id else item
         got = False
-        for item in value:
+        for position, item in enumerate(value):
             if not item:
                 continue
             if "id" not in item:
@@ -700,15 +831,17 @@ def _object_merger(release_id: Any, date: Any, tag: Any, marks: list[bool]) -> _
                 ident = str(raw)
             else:
                 raise _Conflict  # null, float, bool, object or array identifiers
-            item_track = track
-            if repeated is not None and ident in repeated:
-                item_track = True
+            item_track = track or (repeated is not None and ident in repeated)
             item_before = None
-            if by_id and not item_track:
+            if before is not None and not item_track:
+                if position < len(before) and item == before[position]:
+                    got = True  # the same object as in the previous release (so the same id)
+                    continue
+                if by_id is None:
+                    by_id = {_ident(other["id"]): other for other in before}
                 item_before = by_id.get(ident)
                 if item_before is not None and item == item_before:
-                    if ident in ids:
-                        got = True
+                    got = True
                     continue
             pos = ids.get(ident)
             if pos is None:
@@ -762,8 +895,8 @@ Flat = dict[tuple[Any, ...], Any]
 
 
 def _flatten(obj: Any, rules: Rules, flat: Flat, path: tuple[Any, ...], rule_path: tuple[str, ...]) -> None:
+    pairs: Iterable[tuple[Any, Any]]
     if type(obj) is list:
-        pairs: Iterable[tuple[Any, Any]] = []
         new_rule_path = rule_path
         keyed = []
         for value in obj:
