@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -50,7 +50,14 @@ def release_emit(*, procedure: Procedure, tags: list[str], date: dt.datetime | N
     )
     transaction.on_commit(releases_sequence_after_commit)
     merger = compiler()
-    state = merger.add(record.state if record else merger.empty_state(), data)
+
+    def history() -> list[dict[str, Any]]:
+        """Return the procedure's earlier releases (read only when the merge must start again)."""
+        return list(
+            Release.objects.filter(ocid=ocid).exclude(pk=release.pk).order_by("id").values_list("data", flat=True)
+        )
+
+    state = merger.add(record.state if record else merger.empty_state(), data, history=history)
     if record is None:
         Record.objects.create(
             ocid=ocid,
