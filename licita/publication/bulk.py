@@ -23,12 +23,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from licita.core import clock
 from licita.publication.models import Record, Release
 from licita.publication.selectors import _package_meta
 
 PACKAGE_SIZE = 1000
+#: gzip level: 3 writes about 3x faster than 6 for a few per cent more bytes.
+GZIP_LEVEL = 3
 CHUNK = 2000
 Progress = Callable[[str, int], None]
 
@@ -38,13 +42,18 @@ def bulk_root() -> Path:
     return Path(settings.LICITA_BULK_DIR)
 
 
+def _as_text(field: str) -> Cast:
+    """Read a JSON column as the database's own text, so rows are not decoded and encoded again."""
+    return Cast(field, output_field=TextField())
+
+
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def _write_gzip_lines(path: Path, lines: Iterable[str]) -> int:
     count = 0
-    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz:
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as gz:
         buffer = io.BufferedWriter(gz, buffer_size=1 << 20)
         for line in lines:
             buffer.write(line.encode())
@@ -58,8 +67,13 @@ def _release_lines(uri: str, progress: Progress | None) -> Iterator[str]:
     meta = _dumps(_package_meta(uri))[:-1]
     batch: list[str] = []
     done = 0
-    for data in Release.objects.order_by("id").values_list("data", flat=True).iterator(chunk_size=CHUNK):
-        batch.append(data if isinstance(data, str) else _dumps(data))
+    for data in (
+        Release.objects.order_by("id")
+        .annotate(text=_as_text("data"))
+        .values_list("text", flat=True)
+        .iterator(chunk_size=CHUNK)
+    ):
+        batch.append(data)
         if len(batch) == PACKAGE_SIZE:
             yield meta + ',"releases":[' + ",".join(batch) + "]}"
             done += len(batch)
@@ -76,12 +90,16 @@ def _record_lines(uri: str, progress: Progress | None) -> Iterator[str]:
     """Yield one record package per procedure, joining releases and records by procedure id in one pass."""
     meta = _dumps(_package_meta(uri))[:-1]
     releases = (
-        Release.objects.order_by("procedure_id", "id").values_list("procedure_id", "data").iterator(chunk_size=CHUNK)
+        Release.objects.order_by("procedure_id", "id")
+        .annotate(text=_as_text("data"))
+        .values_list("procedure_id", "text")
+        .iterator(chunk_size=CHUNK)
     )
-    pending: tuple[int, Any] | None = next(releases, None)
+    pending: tuple[int, str] | None = next(releases, None)
     records = (
         Record.objects.order_by("procedure_id")
-        .values_list("procedure_id", "ocid", "compiled", "versioned")
+        .annotate(compiled_text=_as_text("compiled"), versioned_text=_as_text("versioned"))
+        .values_list("procedure_id", "ocid", "compiled_text", "versioned_text")
         .iterator(chunk_size=CHUNK)
     )
     for done, (procedure_id, ocid, compiled, versioned) in enumerate(records, start=1):
@@ -90,8 +108,10 @@ def _record_lines(uri: str, progress: Progress | None) -> Iterator[str]:
             if pending[0] == procedure_id:
                 own.append(pending[1])
             pending = next(releases, None)
-        record = {"ocid": ocid, "releases": own, "compiledRelease": compiled, "versionedRelease": versioned}
-        yield meta + ',"records":[' + _dumps(record) + "]}"
+        yield (
+            f'{meta},"records":[{{"ocid":{_dumps(ocid)},"releases":[{",".join(own)}],'
+            f'"compiledRelease":{compiled},"versionedRelease":{versioned}}}]}}'
+        )
         if progress and done % CHUNK == 0:
             progress("records", done)
 
