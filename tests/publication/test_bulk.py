@@ -120,3 +120,12 @@ def test_command_and_endpoint_list_the_dumps(frozen_clock, tmp_path, settings):
     assert [m["name"] for m in listing] == ["2026-03-02"]
     assert download.status_code == 200
     assert body[:2] == b"\x1f\x8b"
+
+
+def test_the_bulk_page_lists_every_file(dump, settings):
+    response = Client().get("/datos/")
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "releases.jsonl.gz" in text
+    assert "/api/ocds/bulk/2026-03-20/contracts.csv" in text
