@@ -225,6 +225,21 @@ def _check_legal_basis(
         )
 
 
+def _check_awarded_amount(procedure: Procedure, amount: Decimal, *, field: str) -> None:
+    """Refuse an awarded total that the procedure's legal basis does not allow (thresholds by amount)."""
+    _check_legal_basis(
+        procedure_type=procedure.procedure_type,
+        legal_basis=procedure.legal_basis,
+        exception_fraction=procedure.exception_fraction,
+        justification=procedure.justification,
+        contract_type=procedure.contract_type,
+        fiscal_year=procedure.fiscal_year,
+        amount=amount,
+        unit=procedure.unit,
+        field=field,
+    )
+
+
 def _next_numbers(unit: PurchasingUnit, procedure_type: str, law: str, year: int) -> tuple[str, str]:
     PurchasingUnit.objects.select_for_update().get(pk=unit.pk)
     seq = Procedure.objects.filter(unit=unit, fiscal_year=year).count() + 1
@@ -717,17 +732,7 @@ def award_correct(*, actor: User | None, award: Award, value: Any, rationale: st
         raise ValidationError(_("The corrected amount equals the current one"), field="value", rule="changed")
     if procedure.procedure_type == ProcedureType.DIRECT_AWARD:
         total = sum((a.value for a in procedure.awards.exclude(pk=award.pk)), amount)
-        _check_legal_basis(
-            procedure_type=procedure.procedure_type,
-            legal_basis=procedure.legal_basis,
-            exception_fraction=procedure.exception_fraction,
-            justification=procedure.justification,
-            contract_type=procedure.contract_type,
-            fiscal_year=procedure.fiscal_year,
-            amount=total,
-            unit=procedure.unit,
-            field="value",
-        )
+        _check_awarded_amount(procedure, total, field="value")
     previous = award.value
     award.value = amount
     award.rationale = f"{award.rationale}\n{rationale}".strip()
@@ -777,17 +782,7 @@ def award_direct(
     if not values:
         raise ValidationError(_("Award at least one lot"), field="lots", rule="required")
     total = sum(values.values(), Decimal(0))
-    _check_legal_basis(
-        procedure_type=procedure.procedure_type,
-        legal_basis=procedure.legal_basis,
-        exception_fraction=procedure.exception_fraction,
-        justification=procedure.justification,
-        contract_type=procedure.contract_type,
-        fiscal_year=procedure.fiscal_year,
-        amount=total,
-        unit=procedure.unit,
-        field="lots",
-    )
+    _check_awarded_amount(procedure, total, field="lots")
     now = clock.now()
     awards = []
     for number, value in values.items():
