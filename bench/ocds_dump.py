@@ -874,7 +874,8 @@ def verify(folder: Path, n: int, records: int) -> tuple[dict[str, bool], dict[st
         f"manifest records == {records:,}": manifest["records"] == records,
     }
     entries = sorted(manifest["files"], key=lambda e: e["size"], reverse=True)
-    with multiprocessing.Pool(2) as pool:  # leaving the block terminates the workers, finished or not
+    # Leaving the block terminates the workers (SIGTERM), finished or not: they must not run our handler.
+    with multiprocessing.Pool(2, initializer=signal.signal, initargs=(signal.SIGTERM, signal.SIG_DFL)) as pool:
         jobs = {e["name"]: pool.apply_async(verify_file, (folder / e["name"],)) for e in entries}
         try:
             found = {name: job.get(timeout=remaining()) for name, job in jobs.items()}
