@@ -46,8 +46,8 @@ removed at the end, whatever happens):
    per-row ORM saves. None of that runs during a dump: `dump_write` only reads Release.data,
    Record.ocid/compiled/versioned and the CSV tables' columns, and what it reads here has the shape and size
    of what the platform writes (the templates are real releases and records, validated when emitted:
-   ~2.9 KiB of JSON per release, ~16 KiB of compiled + versioned per record), stored the same way (jsonb,
-   TOASTed with the server's default compression) and in a realistic physical order. One column is not
+   ~2.9 KiB of JSON per release, ~16 KiB of compiled + versioned per record), stored the same way (compact
+   JSON text, TOASTed with the server's default compression) and in a realistic physical order. One column is not
    realistic: `Record.state` (the compiler's incremental state, ~33 KB per record) holds a small
    placeholder in the synthetic records, because writing 200,000 real ones would double the load time and
    the dump never reads that column (it is TOASTed out of line, so its size does not slow the dump either).

@@ -67,7 +67,8 @@ def ocid_for(procedure: Procedure) -> str:
     return f"{settings.LICITA_OCID_PREFIX}-{procedure.expediente}"
 
 
-def _when(value: dt.datetime | dt.date | None) -> str | None:
+def iso_datetime(value: dt.datetime | dt.date | None) -> str | None:
+    """Return a date as OCDS writes it: ISO 8601 in UTC with a `Z` (a date alone is its midnight)."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -198,12 +199,12 @@ def build_release(
     }
     if procedure.submission_deadline is not None:
         tender["tenderPeriod"] = {
-            "startDate": _when(procedure.published_at),
-            "endDate": _when(procedure.submission_deadline),
+            "startDate": iso_datetime(procedure.published_at),
+            "endDate": iso_datetime(procedure.submission_deadline),
         }
         tender["enquiryPeriod"] = {
-            "startDate": _when(procedure.published_at),
-            "endDate": _when(procedure.clarification_deadline),
+            "startDate": iso_datetime(procedure.published_at),
+            "endDate": iso_datetime(procedure.clarification_deadline),
         }
     if procedure.procedure_type == ProcedureType.INVITATION:
         for invitation in procedure.invitations.select_related("supplier"):
@@ -213,17 +214,17 @@ def build_release(
     tender["enquiries"] = [
         {
             "id": str(c.pk),
-            "date": _when(c.created_at),
+            "date": iso_datetime(c.created_at),
             "description": c.question,
             "answer": c.answer,
-            "dateAnswered": _when(c.answered_at),
+            "dateAnswered": iso_datetime(c.answered_at),
         }
         for c in clarifications
     ]
     tender["amendments"] = [
         {
             "id": f"TA-{a.pk}",
-            "date": _when(a.created_at),
+            "date": iso_datetime(a.created_at),
             "description": a.description,
             "rationale": a.description,
         }
@@ -235,7 +236,7 @@ def build_release(
             "documentType": d.kind,
             "title": d.title,
             "url": f"{settings.LICITA_PUBLIC_URL}/api/documents/{d.sha256}",
-            "datePublished": _when(d.created_at),
+            "datePublished": iso_datetime(d.created_at),
             "format": d.content_type,
         }
         for d in procedure.documents.filter(contract__isnull=True)
@@ -243,8 +244,8 @@ def build_release(
     release: dict[str, Any] = {
         "ocid": ocid_for(procedure),
         "id": release_id,
-        "date": _when(date),
-        "publishedDate": _when(published),
+        "date": iso_datetime(date),
+        "publishedDate": iso_datetime(published),
         "tag": tags,
         "initiationType": "tender",
         "language": "es",
@@ -273,7 +274,7 @@ def build_release(
                 details.append(
                     {
                         "id": f"{bid.pk}-{bl.lot.number}",
-                        "date": _when(bid.committed_at),
+                        "date": iso_datetime(bid.committed_at),
                         "status": status,
                         "tenderers": [ref],
                         "value": _money(bl.price, currency),
@@ -293,7 +294,7 @@ def build_release(
                 "id": f"{procedure.number}-A{award.lot.number}",
                 "title": award.lot.title,
                 "status": "cancelled" if award.status == AwardStatus.CANCELLED else "active",
-                "date": _when(award.date),
+                "date": iso_datetime(award.date),
                 "value": _money(award.value, award.currency),
                 "suppliers": [ref],
                 "relatedLots": [str(award.lot.number)],
@@ -307,7 +308,7 @@ def build_release(
                     "id": f"{procedure.number}-A{lot.number}",
                     "title": lot.title,
                     "status": "unsuccessful",
-                    "date": _when(procedure.awarded_at),
+                    "date": iso_datetime(procedure.awarded_at),
                     "relatedLots": [str(lot.number)],
                 }
             )
@@ -323,13 +324,13 @@ def build_release(
                 "awardID": f"{procedure.number}-A{contract.award.lot.number}",
                 "title": contract.title,
                 "status": CONTRACT_STATUS[ContractStatus(contract.status)],
-                "period": {"startDate": _when(contract.start_date), "endDate": _when(contract.end_date)},
+                "period": {"startDate": iso_datetime(contract.start_date), "endDate": iso_datetime(contract.end_date)},
                 "value": _money(contract.current_value(), contract.currency),
-                "dateSigned": _when(contract.date_signed),
+                "dateSigned": iso_datetime(contract.date_signed),
                 "amendments": [
                     {
                         "id": f"CM-{a.number}",
-                        "date": _when(a.date),
+                        "date": iso_datetime(a.date),
                         "description": a.description,
                         "rationale": a.rationale,
                     }
@@ -339,9 +340,9 @@ def build_release(
                     {
                         "id": str(m.pk),
                         "title": m.title,
-                        "dueDate": _when(m.due_date),
+                        "dueDate": iso_datetime(m.due_date),
                         "status": m.status,
-                        "dateMet": _when(m.date_met),
+                        "dateMet": iso_datetime(m.date_met),
                     }
                     for m in contract.milestones.all()
                 ],
@@ -349,7 +350,7 @@ def build_release(
                     "transactions": [
                         {
                             "id": str(p.pk),
-                            "date": _when(p.date),
+                            "date": iso_datetime(p.date),
                             "value": _money(p.amount, contract.currency),
                             "payer": {"id": buyer_id, "name": institution.name},
                             "payee": payee,

@@ -7,6 +7,8 @@ are never overwritten or deleted.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import csv
 import datetime as dt
 import gzip
@@ -19,21 +21,25 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db import connection, transaction
 
 from licita.core import clock
+from licita.publication.build import iso_datetime
 from licita.publication.models import Record, Release
 from licita.publication.selectors import _package_meta
 
 PACKAGE_SIZE = 1000
-#: gzip level: 3 writes about 3x faster than 6 for a few per cent more bytes.
+#: gzip level. On the benchmark's data, level 3 writes about 1.5x faster than level 6, and its files are
+#: about 20% (releases) to 60% (records) larger: see docs/benchmarks.md.
 GZIP_LEVEL = 3
+#: Rows fetched from the database at a time: the dump's memory is a few of these chunks, whatever the data.
 CHUNK = 2000
+WRITE_BUFFER = 1 << 20
+_T = TypeVar("_T")
 Progress = Callable[[str, int], None]
 
 
@@ -42,37 +48,64 @@ def bulk_root() -> Path:
     return Path(settings.LICITA_BULK_DIR)
 
 
-def _as_text(field: str) -> Cast:
-    """Read a JSON column as the database's own text, so rows are not decoded and encoded again."""
-    return Cast(field, output_field=TextField())
-
-
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def _write_gzip_lines(path: Path, lines: Iterable[str]) -> int:
+def _rows(sql: str) -> Iterator[tuple[Any, ...]]:
+    """Stream the rows of `sql` from this thread's connection, a chunk at a time (a server-side cursor on PostgreSQL)."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(CHUNK):
+            yield from rows
+
+
+class _Sink(io.RawIOBase):
+    """A file that keeps the SHA-256 and the size of what is written to it, so nothing is read twice."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.fh = path.open("wb")
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        self.digest.update(view)
+        self.size += self.fh.write(view)
+        return len(view)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+        super().close()
+
+
+def _write_gzip_lines(path: Path, lines: Iterable[str]) -> dict[str, Any]:
+    """Write `lines` as gzipped JSON Lines; return the manifest entry of the file."""
     count = 0
-    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as gz:
-        buffer = io.BufferedWriter(gz, buffer_size=1 << 20)
+    sink = _Sink(path)
+    with sink, gzip.GzipFile(fileobj=sink, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as gz:
+        # Large writes: zlib and hashlib let go of the GIL for them, so the other files are written meanwhile.
+        buffer = io.BufferedWriter(gz, buffer_size=WRITE_BUFFER)
         for line in lines:
             buffer.write(line.encode())
             buffer.write(b"\n")
             count += 1
         buffer.flush()
-    return count
+    return {"name": path.name, "size": sink.size, "sha256": sink.digest.hexdigest(), "lines": count}
 
 
 def _release_lines(uri: str, progress: Progress | None) -> Iterator[str]:
     meta = _dumps(_package_meta(uri))[:-1]
     batch: list[str] = []
     done = 0
-    for data in (
-        Release.objects.order_by("id")
-        .annotate(text=_as_text("data"))
-        .values_list("text", flat=True)
-        .iterator(chunk_size=CHUNK)
-    ):
+    for (data,) in _rows("SELECT data FROM publication_release ORDER BY id"):
         batch.append(data)
         if len(batch) == PACKAGE_SIZE:
             yield meta + ',"releases":[' + ",".join(batch) + "]}"
@@ -87,26 +120,29 @@ def _release_lines(uri: str, progress: Progress | None) -> Iterator[str]:
 
 
 def _record_lines(uri: str, progress: Progress | None) -> Iterator[str]:
-    """Yield one record package per procedure, joining releases and records by procedure id in one pass."""
+    """Yield one record package per procedure, joining releases and records by procedure id in one pass.
+
+    The record lists its releases as linked releases (`url`, `date`, `tag`): the releases themselves are in
+    `releases.jsonl.gz` beside it, and at the `url`, the release package of the ocid with the release's id as
+    fragment, as the standard describes. The compiled and the versioned release are embedded.
+    """
     meta = _dumps(_package_meta(uri))[:-1]
-    releases = (
-        Release.objects.order_by("procedure_id", "id")
-        .annotate(text=_as_text("data"))
-        .values_list("procedure_id", "text")
-        .iterator(chunk_size=CHUNK)
-    )
-    pending: tuple[int, str] | None = next(releases, None)
-    records = (
-        Record.objects.order_by("procedure_id")
-        .annotate(compiled_text=_as_text("compiled"), versioned_text=_as_text("versioned"))
-        .values_list("procedure_id", "ocid", "compiled_text", "versioned_text")
-        .iterator(chunk_size=CHUNK)
-    )
+    base = f"{settings.LICITA_PUBLIC_URL}/api/ocds/releases/"
+    releases = _rows("SELECT procedure_id, release_id, date, tags FROM publication_release ORDER BY procedure_id, id")
+    pending = next(releases, None)
+    records = _rows("SELECT procedure_id, ocid, compiled, versioned FROM publication_record ORDER BY procedure_id")
     for done, (procedure_id, ocid, compiled, versioned) in enumerate(records, start=1):
+        url = base + quote(ocid, safe="") + "#"
         own = []
         while pending is not None and pending[0] <= procedure_id:
             if pending[0] == procedure_id:
-                own.append(pending[1])
+                _, release_id, date, tags = pending
+                if isinstance(date, str):  # SQLite: the stored text, in UTC
+                    date = dt.datetime.fromisoformat(date)
+                if date.tzinfo is None:  # SQLite: a naive datetime, in UTC
+                    date = date.replace(tzinfo=dt.UTC)
+                tags = tags if isinstance(tags, str) else _dumps(tags)
+                own.append(f'{{"url":{_dumps(url + release_id)},"date":"{iso_datetime(date)}","tag":{tags}}}')
             pending = next(releases, None)
         yield (
             f'{meta},"records":[{{"ocid":{_dumps(ocid)},"releases":[{",".join(own)}],'
@@ -222,32 +258,75 @@ def _cell(column: str, value: Any) -> Any:
     return value
 
 
-def _write_csv(path: Path, header: list[str], sql: str, prefix: str) -> int:
+def _write_csv(path: Path, header: list[str], sql: str, prefix: str) -> dict[str, Any]:
+    """Write one CSV table (UTF-8 with a BOM, so spreadsheets read the accents); return its manifest entry."""
     count = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as fh, connection.cursor() as cursor:
+    sink = _Sink(path)
+    with sink, io.TextIOWrapper(io.BufferedWriter(sink, WRITE_BUFFER), encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(CHUNK):
-            for row in rows:
-                values = list(row)
-                if header[0] == "ocid":
-                    values[0] = f"{prefix}-{values[0]}"
-                writer.writerow([_cell(column, v) for column, v in zip(header, values, strict=True)])
-                count += 1
-    return count
+        for row in _rows(sql):
+            values = list(row)
+            if header[0] == "ocid":
+                values[0] = f"{prefix}-{values[0]}"
+            writer.writerow([_cell(column, v) for column, v in zip(header, values, strict=True)])
+            count += 1
+    return {"name": path.name, "size": sink.size, "sha256": sink.digest.hexdigest(), "lines": count}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _csv_tables(folder: Path, progress: Progress | None) -> list[dict[str, Any]]:
+    entries = []
+    for table, (header, sql) in CSV_TABLES.items():
+        entries.append(_write_csv(folder / f"{table}.csv", header, sql, settings.LICITA_OCID_PREFIX))
+        if progress:
+            progress(table, entries[-1]["lines"])
+    return entries
+
+
+@contextlib.contextmanager
+def _snapshot() -> Iterator[str | None]:
+    """Open a read-only transaction on one snapshot of the data; yield its id for other connections, if any.
+
+    Every file of a dump and its manifest then show the same moment, however many acts commit meanwhile.
+    On PostgreSQL the snapshot is exported, so that other threads' connections can read the same one.
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor != "postgresql":
+            # SQLite in WAL mode: a read transaction sees one snapshot once it has read (the counts, first).
+            yield None
+            return
+        with connection.cursor() as cursor:
+            if outermost:  # a transaction of our own, which can still choose its isolation
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # Each server-side cursor sorts and buffers its chunk in memory instead of in temporary files.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            if not outermost:  # inside the caller's transaction (a savepoint): read it, export nothing
+                yield None
+                return
+            cursor.execute("SELECT pg_export_snapshot()")
+            yield cursor.fetchone()[0]
+
+
+def _in_snapshot(snapshot: str, job: Callable[[], _T]) -> _T:
+    """Run `job` in this thread on a connection of its own that reads `snapshot`, then close that connection."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            return job()
+    finally:
+        connection.close()
 
 
 def dump_write(*, out: Path, name: str | None = None, progress: Progress | None = None) -> Path:
-    """Write a complete dump into `out/<name>/` (default: today's date) and return its folder."""
+    """Write a complete dump into `out/<name>/` (default: today's date) and return its folder.
+
+    The files are written into a hidden temporary folder, renamed into place when complete; a dump that
+    fails leaves nothing behind. On PostgreSQL, outside any transaction of the caller's, the two JSON files
+    and the CSV tables are written at once by three threads that share one snapshot of the data.
+    """
     name = name or clock.now().astimezone(dt.UTC).strftime("%Y-%m-%d")
     target = out / name
     if target.exists():
@@ -255,35 +334,25 @@ def dump_write(*, out: Path, name: str | None = None, progress: Progress | None 
         raise FileExistsError(msg)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out))
+    uri = f"{settings.LICITA_PUBLIC_URL}/api/ocds/bulk/{name}/"
+    jobs: list[Callable[[], list[dict[str, Any]]]] = [
+        lambda: [_write_gzip_lines(tmp / "releases.jsonl.gz", _release_lines(uri + "releases.jsonl.gz", progress))],
+        lambda: [_write_gzip_lines(tmp / "records.jsonl.gz", _record_lines(uri + "records.jsonl.gz", progress))],
+        lambda: _csv_tables(tmp, progress),
+    ]
     try:
-        counts = {
-            "releases.jsonl.gz": _write_gzip_lines(
-                tmp / "releases.jsonl.gz",
-                _release_lines(f"{settings.LICITA_PUBLIC_URL}/api/ocds/bulk/{name}/releases.jsonl.gz", progress),
-            ),
-            "records.jsonl.gz": _write_gzip_lines(
-                tmp / "records.jsonl.gz",
-                _record_lines(f"{settings.LICITA_PUBLIC_URL}/api/ocds/bulk/{name}/records.jsonl.gz", progress),
-            ),
-        }
-        for table, (header, sql) in CSV_TABLES.items():
-            counts[f"{table}.csv"] = _write_csv(tmp / f"{table}.csv", header, sql, settings.LICITA_OCID_PREFIX)
-            if progress:
-                progress(table, counts[f"{table}.csv"])
-        manifest = {
-            "name": name,
-            "generated_at": clock.now().astimezone(dt.UTC).isoformat(),
-            "releases": Release.objects.count(),
-            "records": Record.objects.count(),
-            "files": [
-                {"name": fname, "size": (tmp / fname).stat().st_size, "sha256": _sha256(tmp / fname), "lines": count}
-                for fname, count in counts.items()
-            ],
-        }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        for path in tmp.iterdir():
-            with path.open("rb") as fh:
-                os.fsync(fh.fileno())
+        with _snapshot() as snapshot:
+            counts = {"releases": Release.objects.count(), "records": Record.objects.count()}
+            if snapshot is not None:
+                with concurrent.futures.ThreadPoolExecutor(len(jobs), thread_name_prefix="dump") as pool:
+                    futures = [pool.submit(_in_snapshot, snapshot, job) for job in jobs]
+                    files = [entry for future in futures for entry in future.result()]
+            else:
+                files = [entry for job in jobs for entry in job()]
+        manifest = {"name": name, "generated_at": clock.now().astimezone(dt.UTC).isoformat(), **counts, "files": files}
+        sink = _Sink(tmp / "manifest.json")
+        with sink:
+            sink.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode())
         tmp.rename(target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

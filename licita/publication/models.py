@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models
 
+from licita.core.fields import JSONTextField
 from licita.core.models import AppendOnly
 
 
@@ -18,7 +19,7 @@ class Release(AppendOnly):
     date = models.DateTimeField(help_text="When the act happened.")
     published_at = models.DateTimeField(help_text="When the platform published it.")
     tags = models.JSONField()
-    data = models.JSONField()
+    data = JSONTextField()
     seq = models.BigIntegerField(
         null=True,
         blank=True,
@@ -50,9 +51,11 @@ class Record(models.Model):
 
     ocid = models.CharField(max_length=100, unique=True)
     procedure = models.OneToOneField("procurement.Procedure", on_delete=models.PROTECT, related_name="record")
-    compiled = models.JSONField()
-    versioned = models.JSONField()
-    state = models.JSONField(help_text="The compiler's incremental state.")
+    compiled = JSONTextField()
+    versioned = JSONTextField()
+    state = JSONTextField(
+        help_text="The compiler's incremental state, without its compiled and versioned release (the columns above)."
+    )
     release_count = models.PositiveIntegerField(default=0)
     first_published_at = models.DateTimeField()
     updated_at = models.DateTimeField()

@@ -26,6 +26,18 @@ def compiler() -> Compiler:
     return Compiler(merge_rules(release_schema()))
 
 
+#: The parts of the merge state that the record keeps in columns of their own, not twice.
+SPLIT = ("compiled", "versioned")
+
+
+def _state_of(record: Record) -> dict[str, Any]:
+    """Return the record's full merge state: the stored state with its compiled and versioned release."""
+    state: dict[str, Any] = record.state
+    if all(key not in state for key in SPLIT):
+        state = {**state, "compiled": record.compiled, "versioned": record.versioned}
+    return state
+
+
 def release_emit(*, procedure: Procedure, tags: list[str], date: dt.datetime | None = None) -> Release:
     """Publish the procedure's current state as a release tagged `tags`; call it inside the act's transaction.
 
@@ -57,14 +69,15 @@ def release_emit(*, procedure: Procedure, tags: list[str], date: dt.datetime | N
             Release.objects.filter(ocid=ocid).exclude(pk=release.pk).order_by("id").values_list("data", flat=True)
         )
 
-    state = merger.add(record.state if record else merger.empty_state(), data, history=history)
+    state = merger.add(_state_of(record) if record else merger.empty_state(), data, history=history)
+    stored = {key: value for key, value in state.items() if key not in SPLIT}
     if record is None:
         Record.objects.create(
             ocid=ocid,
             procedure=procedure,
             compiled=merger.state_compiled(state),
             versioned=merger.state_versioned(state),
-            state=state,
+            state=stored,
             release_count=1,
             first_published_at=now,
             updated_at=now,
@@ -72,7 +85,7 @@ def release_emit(*, procedure: Procedure, tags: list[str], date: dt.datetime | N
     else:
         record.compiled = merger.state_compiled(state)
         record.versioned = merger.state_versioned(state)
-        record.state = state
+        record.state = stored
         record.release_count = number
         record.updated_at = now
         record.save(update_fields=["compiled", "versioned", "state", "release_count", "updated_at"])

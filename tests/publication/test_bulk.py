@@ -129,3 +129,29 @@ def test_the_bulk_page_lists_every_file(dump, settings):
     text = response.content.decode()
     assert "releases.jsonl.gz" in text
     assert "/api/ocds/bulk/2026-03-20/contracts.csv" in text
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_dump_outside_a_transaction_reads_one_snapshot_and_links_every_release(frozen_clock, tmp_path, settings):
+    """On PostgreSQL this dump runs its three writers in threads that share an exported snapshot."""
+    settings.LICITA_BULK_DIR = tmp_path / "bulk"
+    office = factories.make_office()
+    _run_tender(frozen_clock, office)
+    factories.make_direct_contract(office)
+
+    folder = dump_write(out=tmp_path / "bulk", name="2026-03-21")
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    with gzip.open(folder / "releases.jsonl.gz", "rt") as fh:
+        releases = {r["id"]: r for line in fh for r in json.loads(line)["releases"]}
+    with gzip.open(folder / "records.jsonl.gz", "rt") as fh:
+        records = [r for line in fh for r in json.loads(line)["records"]]
+    linked = [link for record in records for link in record["releases"]]
+    assert (manifest["releases"], manifest["records"]) == (len(releases), len(records)) == (Release.objects.count(), 2)
+    assert sorted(link["url"].rsplit("#", 1)[1] for link in linked) == sorted(releases)
+    for link in linked:
+        release = releases[link["url"].rsplit("#", 1)[1]]
+        assert (link["date"], link["tag"]) == (release["date"], release["tag"])
+    served = Client().get(linked[-1]["url"].split("#")[0].removeprefix(settings.LICITA_PUBLIC_URL)).json()
+    assert linked[-1]["url"].rsplit("#", 1)[1] in {r["id"] for r in served["releases"]}
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temporary folder left
