@@ -27,6 +27,7 @@ ALLOWED_HOSTS = [h for h in os.environ.get("LICITA_ALLOWED_HOSTS", "127.0.0.1,lo
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("LICITA_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
+    "licita.portal",  # first: its templates (login, password reset) replace the admin's
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -69,6 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "licita.portal.context.workspaces",
             ],
         },
     },
@@ -112,6 +114,18 @@ LOCALE_PATHS = [BASE_DIR / "licita" / "locale"]
 TIME_ZONE = "America/Mexico_City"
 USE_I18N = True
 USE_TZ = True
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+# Password-reset mail: printed on the console unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("LICITA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("LICITA_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("LICITA_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("LICITA_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("LICITA_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("LICITA_EMAIL_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("LICITA_EMAIL_FROM", "Licita <no-reply@localhost>")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -1,0 +1,1 @@
+"""Portal views, one module per area; views are thin: parse, call one service or selector, render."""

@@ -1,0 +1,5 @@
+"""The auditor workspace."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

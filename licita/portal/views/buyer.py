@@ -1,0 +1,5 @@
+"""The buyer workspace."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
