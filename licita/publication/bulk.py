@@ -26,6 +26,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection, transaction
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
 
 from licita.core import clock
 from licita.publication.build import iso_datetime
@@ -40,6 +42,16 @@ GZIP_LEVEL = 3
 CHUNK = 2000
 WRITE_BUFFER = 1 << 20
 _T = TypeVar("_T")
+
+
+class _BytesLoader(Loader):
+    """Load a PostgreSQL `text` value as its bytes."""
+
+    def load(self, data: Buffer) -> bytes:
+        """Return the value's UTF-8 bytes."""
+        return bytes(data)
+
+
 Progress = Callable[[str, int], None]
 
 
@@ -53,11 +65,22 @@ def _dumps(obj: Any) -> str:
 
 
 def _rows(sql: str) -> Iterator[tuple[Any, ...]]:
-    """Stream the rows of `sql` from this thread's connection, a chunk at a time (a server-side cursor on PostgreSQL)."""
+    """Stream the rows of `sql` from this thread's connection, a chunk at a time (a server-side cursor on PostgreSQL).
+
+    On PostgreSQL, `text` columns (the stored JSON documents; names and codes are `varchar`) arrive as the
+    bytes the server sent: they go to the gzip stream as they are, never decoded and encoded again.
+    """
     with connection.chunked_cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.cursor.adapters.register_loader("text", _BytesLoader)
         cursor.execute(sql)
         while rows := cursor.fetchmany(CHUNK):
             yield from rows
+
+
+def _bytes(value: str | bytes) -> bytes:
+    """Return a JSON document's text as UTF-8 bytes (PostgreSQL gives bytes already, SQLite a string)."""
+    return value if isinstance(value, bytes) else value.encode()
 
 
 class _Sink(io.RawIOBase):
@@ -86,7 +109,7 @@ class _Sink(io.RawIOBase):
         super().close()
 
 
-def _write_gzip_lines(path: Path, lines: Iterable[str]) -> dict[str, Any]:
+def _write_gzip_lines(path: Path, lines: Iterable[bytes]) -> dict[str, Any]:
     """Write `lines` as gzipped JSON Lines; return the manifest entry of the file."""
     count = 0
     sink = _Sink(path)
@@ -94,32 +117,32 @@ def _write_gzip_lines(path: Path, lines: Iterable[str]) -> dict[str, Any]:
         # Large writes: zlib and hashlib let go of the GIL for them, so the other files are written meanwhile.
         buffer = io.BufferedWriter(gz, buffer_size=WRITE_BUFFER)
         for line in lines:
-            buffer.write(line.encode())
+            buffer.write(line)
             buffer.write(b"\n")
             count += 1
         buffer.flush()
     return {"name": path.name, "size": sink.size, "sha256": sink.digest.hexdigest(), "lines": count}
 
 
-def _release_lines(uri: str, progress: Progress | None) -> Iterator[str]:
-    meta = _dumps(_package_meta(uri))[:-1]
-    batch: list[str] = []
+def _release_lines(uri: str, progress: Progress | None) -> Iterator[bytes]:
+    head = _dumps(_package_meta(uri))[:-1].encode() + b',"releases":['
+    batch: list[bytes] = []
     done = 0
     for (data,) in _rows("SELECT data FROM publication_release ORDER BY id"):
-        batch.append(data)
+        batch.append(_bytes(data))
         if len(batch) == PACKAGE_SIZE:
-            yield meta + ',"releases":[' + ",".join(batch) + "]}"
+            yield head + b",".join(batch) + b"]}"
             done += len(batch)
             batch = []
             if progress:
                 progress("releases", done)
     if batch:
-        yield meta + ',"releases":[' + ",".join(batch) + "]}"
+        yield head + b",".join(batch) + b"]}"
         if progress:
             progress("releases", done + len(batch))
 
 
-def _record_lines(uri: str, progress: Progress | None) -> Iterator[str]:
+def _record_lines(uri: str, progress: Progress | None) -> Iterator[bytes]:
     """Yield one record package per procedure, joining releases and records by procedure id in one pass.
 
     The record lists its releases as linked releases (`url`, `date`, `tag`): the releases themselves are in
@@ -144,9 +167,14 @@ def _record_lines(uri: str, progress: Progress | None) -> Iterator[str]:
                 tags = tags if isinstance(tags, str) else _dumps(tags)
                 own.append(f'{{"url":{_dumps(url + release_id)},"date":"{iso_datetime(date)}","tag":{tags}}}')
             pending = next(releases, None)
-        yield (
-            f'{meta},"records":[{{"ocid":{_dumps(ocid)},"releases":[{",".join(own)}],'
-            f'"compiledRelease":{compiled},"versionedRelease":{versioned}}}]}}'
+        yield b"".join(
+            (
+                f'{meta},"records":[{{"ocid":{_dumps(ocid)},"releases":[{",".join(own)}],"compiledRelease":'.encode(),
+                _bytes(compiled),
+                b',"versionedRelease":',
+                _bytes(versioned),
+                b"}]}",
+            )
         )
         if progress and done % CHUNK == 0:
             progress("records", done)
