@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -164,6 +166,22 @@ def supplier_register(*, actor: User | None, rfc: str, name: str, size: str = ""
         Membership.objects.create(user=actor, role=Role.SUPPLIER_REP, supplier=supplier)
     audit_append(actor=actor, action="supplier_registered", object_type="supplier", object_id=rfc)
     return supplier
+
+
+@transaction.atomic
+def supplier_signup(
+    *, rfc: str, name: str, username: str, password: str, size: str = "", email: str = ""
+) -> tuple[User, Supplier]:
+    """Create a user, its supplier and its representative membership at once (self-registration)."""
+    rfc, _person_type = rfc_validate(rfc)
+    username, email = (username or "").strip(), (email or "").strip()
+    try:
+        validate_password(password or "", User(username=username, email=email))
+    except DjangoValidationError as exc:
+        raise ValidationError(" ".join(exc.messages), field="password", rule="password_strength") from None
+    user = user_create(actor=None, username=username, password=password, email=email)
+    supplier = supplier_register(actor=user, rfc=rfc, name=name, size=size, email=email)
+    return user, supplier
 
 
 def users_with_role(role: str, *, unit: PurchasingUnit | None = None) -> Iterable[User]:
