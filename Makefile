@@ -23,6 +23,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
+	bash scripts/install-chromium.sh
 
 ## run: install, migrate, load the demo on first run, serve on http://127.0.0.1:8000 with the background worker
 run: install
