@@ -23,7 +23,7 @@ from licita.core.errors import Conflict, InvalidTransition, NotFound, Validation
 from licita.core.money import parse_amount, parse_currency
 from licita.core.permissions import require_buyer
 from licita.procurement import rules
-from licita.procurement.errors import AmendmentCapExceeded, DeadlineTooShort, SanctionedSupplier, ThresholdExceeded
+from licita.procurement.errors import AmendmentCapExceeded, SanctionedSupplier, ThresholdExceeded
 from licita.procurement.models import (
     CONTRACT_TRANSITIONS,
     CONTRACT_TYPES_BY_LAW,
@@ -56,9 +56,9 @@ from licita.procurement.models import (
 if TYPE_CHECKING:
     from licita.accounts.models import User
 
-MIN_INVITED = 3
+MIN_INVITED = rules.MIN_INVITED
 MAX_QUANTITY = Decimal(99999999999)
-MIN_JUSTIFICATION = 30
+MIN_JUSTIFICATION = rules.MIN_JUSTIFICATION
 #: Changes to the convocatoria are allowed up to this many days before the opening (LAASSP Art. 33; verify).
 AMENDMENT_DAYS_BEFORE_OPENING = 7
 MIN_QUESTION_HOURS_BEFORE_OPENING = 24
@@ -450,58 +450,21 @@ def procedure_publish(
     _move(procedure, Status.PUBLISHED)
     now = clock.now()
     submission_deadline = _aware(submission_deadline, "submission_deadline")
-    if procedure.procedure_type == ProcedureType.INVITATION:
-        invited = procedure.invitations.count()
-        if invited < MIN_INVITED:
-            raise ValidationError(
-                _("An invitation needs at least %(n)d invited suppliers; it has %(m)d")
-                % {"n": MIN_INVITED, "m": invited},
-                field="invitations",
-                rule="min_invited",
-            )
-    rule = rules.minimum_period(
-        law=procedure.law,
-        regime=procedure.regime,
-        procedure_type=procedure.procedure_type,
-        character=procedure.character,
-        on=timezone.localdate(now),
-    )
-    days = (submission_deadline - now) / dt.timedelta(days=1)
     reduced_period_justification = _text(
         reduced_period_justification, "reduced_period_justification", min_length=0, max_length=10_000
     )
-    if days < rule.days:
-        if days < rule.reduced_days:
-            raise DeadlineTooShort(
-                _("The opening must be at least %(n)d calendar days after publication (%(days).1f given)")
-                % {"n": rule.reduced_days, "days": days},
-                field="submission_deadline",
-                rule="minimum_period",
-                minimum_days=rule.reduced_days,
-                source=rule.source,
-            )
-        if len(reduced_period_justification) < MIN_JUSTIFICATION:
-            raise DeadlineTooShort(
-                _(
-                    "The opening must be at least %(n)d calendar days after publication (%(days).1f given); a period"
-                    " reduced to no less than %(r)d days needs a written justification"
-                )
-                % {"n": rule.days, "days": days, "r": rule.reduced_days},
-                field="reduced_period_justification",
-                rule="minimum_period",
-                minimum_days=rule.days,
-                reduced_minimum_days=rule.reduced_days,
-                source=rule.source,
-            )
     if clarification_deadline is None:
         clarification_deadline = submission_deadline - dt.timedelta(hours=MIN_QUESTION_HOURS_BEFORE_OPENING)
     clarification_deadline = _aware(clarification_deadline, "clarification_deadline")
-    if not now < clarification_deadline <= submission_deadline:
-        raise ValidationError(
-            _("clarification_deadline must be after now and not after the submission deadline"),
-            field="clarification_deadline",
-            rule="order",
-        )
+    problems = rules.procedure_check(
+        procedure,
+        at=now,
+        submission_deadline=submission_deadline,
+        clarification_deadline=clarification_deadline,
+        reduced_period_justification=reduced_period_justification,
+    )
+    if problems:
+        raise problems[0].error
     procedure.published_at = now
     procedure.submission_deadline = submission_deadline
     procedure.clarification_deadline = clarification_deadline
