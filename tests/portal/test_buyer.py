@@ -382,3 +382,38 @@ def test_buyer_procedure_query_count_does_not_grow(
         response = client.get(reverse("buyer_procedure", args=[contract.procedure.number]))
 
     assert response.status_code == 200
+
+
+def test_pages_render_in_spanish_and_english(client: Any, office: factories.Office, frozen_clock: Any) -> None:
+    procedure = factories.publish(office, factories.make_procedure(office))
+    frozen_clock.move(days=17)
+    client.force_login(office.admin)
+    urls = [
+        reverse("buyer_home"),
+        reverse("buyer_procedure_new"),
+        reverse("buyer_procedure", args=[procedure.number]),
+        reverse("procedure_opening", args=[procedure.number]),
+    ]
+
+    spanish = [client.get(url, HTTP_ACCEPT_LANGUAGE="es") for url in urls]
+    client.cookies["django_language"] = "en"
+    english = [client.get(url) for url in urls]
+
+    assert [r.status_code for r in spanish + english] == [200] * 8
+    assert 'name="csrfmiddlewaretoken"' in spanish[3].content.decode()
+    assert "Open the bids" in english[3].content.decode()
+    assert 'lang="en"' in english[0].content.decode()
+
+
+def test_custodian_receives_the_sealed_share_once(client: Any, office: factories.Office) -> None:
+    procedure = factories.publish(office, factories.make_procedure(office))
+    client.force_login(office.admin)
+    url = reverse("procedure_opening", args=[procedure.number])
+
+    first = client.post(url, {"claim": "1"})
+    second = client.post(url, {"claim": "1"})
+
+    assert first.status_code == 200
+    assert first.context["claim"]["sealed_share"]
+    assert second.status_code == 302
+    assert office.custodians[0].open_share(first.context["claim"])
