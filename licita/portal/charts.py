@@ -40,10 +40,11 @@ def _scale(rows: Sequence[tuple[str, Number]]) -> float:
     return top if top > 0 else 1.0
 
 
-def _svg(width: int, height: int, label: str, body: SafeString) -> SafeString:
+def _svg(kind: str, width: int, height: int, label: str, body: SafeString) -> SafeString:
     return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="img" aria-label="{}"'
+        '<svg xmlns="http://www.w3.org/2000/svg" class="{}" viewBox="0 0 {} {}" role="img" aria-label="{}"'
         ' preserveAspectRatio="xMinYMin meet" font-family="system-ui, sans-serif">{}</svg>',
+        kind,
         width,
         height,
         label,
@@ -55,8 +56,8 @@ def bar_chart_vertical(
     rows: Sequence[tuple[str, Number]], *, title: str, fmt: Formatter = _plain, height: int = 220
 ) -> SafeString:
     """Return vertical bars (one per row, in order), each labelled below and with its value above."""
-    slot = 56
-    top, bottom = 24, 28
+    slot = 64
+    top, bottom = 26, 30
     width = max(len(rows), 1) * slot
     plot = height - top - bottom
     scale = _scale(rows)
@@ -68,20 +69,20 @@ def bar_chart_vertical(
         parts.append(
             format_html(
                 '<g><rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect>'
-                '<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="{}">{}</text>'
-                '<text x="{}" y="{}" text-anchor="middle" font-size="12" fill="{}">{}</text></g>',
+                '<text x="{}" y="{}" text-anchor="middle" font-size="13" fill="{}">{}</text>'
+                '<text x="{}" y="{}" text-anchor="middle" font-size="14" fill="{}">{}</text></g>',
                 x,
                 y,
-                slot - 16,
+                slot - 18,
                 bar,
                 BAR,
                 label,
                 fmt(value),
-                x + (slot - 16) / 2,
+                x + (slot - 18) / 2,
                 y - 6,
                 INK,
                 fmt(value),
-                x + (slot - 16) / 2,
+                x + (slot - 18) / 2,
                 height - 10,
                 MUTED,
                 label,
@@ -89,35 +90,35 @@ def bar_chart_vertical(
         )
     axis = format_html('<line x1="0" x2="{}" y1="{}" y2="{}" stroke="{}"/>', width, top + plot, top + plot, LINE)
     label = f"{title}. {describe(rows, fmt)}" if rows else title
-    return _svg(width, height, label, mark_safe("".join(parts) + axis))  # noqa: S308 - every part was escaped
+    return _svg("vbars", width, height, label, mark_safe("".join(parts) + axis))  # noqa: S308 - every part was escaped
 
 
 def bar_chart_horizontal(
-    rows: Sequence[tuple[str, Number]], *, title: str, fmt: Formatter = _plain, width: int = 640
+    rows: Sequence[tuple[str, Number]], *, title: str, fmt: Formatter = _plain, width: int = 480
 ) -> SafeString:
     """Return horizontal bars (one per row, in order) with the label above each bar and the value at its end."""
-    step = 44
-    value_room = 120
+    step = 48
+    value_room = 110
     plot = width - value_room
     scale = _scale(rows)
     height = max(len(rows), 1) * step + 4
     body = format_html_join(
         "",
-        '<g><text x="0" y="{}" font-size="13" fill="{}">{}</text>'
-        '<rect x="0" y="{}" width="{}" height="16" fill="{}"><title>{}: {}</title></rect>'
-        '<text x="{}" y="{}" font-size="13" fill="{}">{}</text></g>',
+        '<g><text x="0" y="{}" font-size="15" fill="{}">{}</text>'
+        '<rect x="0" y="{}" width="{}" height="18" fill="{}"><title>{}: {}</title></rect>'
+        '<text x="{}" y="{}" font-size="15" fill="{}">{}</text></g>',
         (
             (
-                i * step + 14,
+                i * step + 15,
                 INK,
-                _short(label),
-                i * step + 20,
+                _short(label, 52),
+                i * step + 22,
                 (bar := round(plot * float(value) / scale, 1) if float(value) > 0 else 0),
                 BAR,
                 label,
                 fmt(value),
                 bar + 6,
-                i * step + 33,
+                i * step + 37,
                 INK,
                 fmt(value),
             )
@@ -125,4 +126,4 @@ def bar_chart_horizontal(
         ),
     )
     label = f"{title}. {describe(rows, fmt)}" if rows else title
-    return _svg(width, height, label, body)
+    return _svg("hbars", width, height, label, body)

@@ -431,9 +431,9 @@ def test_vertical_chart_reads_its_data_in_words_and_scales_bars():
     assert svg.startswith("<svg")
     assert 'role="img"' in svg
     assert 'aria-label="Montos. Ene: $100; Feb: $50; Mar: $0"' in svg
-    assert 'height="168.0"' in svg
-    assert 'height="84.0"' in svg
-    assert 'viewBox="0 0 168 220"' in svg
+    assert 'height="164.0"' in svg
+    assert 'height="82.0"' in svg
+    assert 'viewBox="0 0 192 220"' in svg
 
 
 def test_chart_of_no_data_is_still_valid():
