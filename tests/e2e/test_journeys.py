@@ -21,7 +21,7 @@ from licita.procurement.models import Procedure
 from tests import factories
 from tests.e2e.conftest import login, t
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 PASSWORD = "contraseña-de-prueba-1"  # what tests/factories.py gives every user
 TITLE = "Adquisición de tomógrafos para hospitales regionales"

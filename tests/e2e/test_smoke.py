@@ -5,7 +5,7 @@ import pytest
 from tests.e2e.conftest import login
 from tests.factories import make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_stylesheet_is_served_by_the_live_server(page):
