@@ -28,7 +28,7 @@ from licita.core.money import parse_amount
 from licita.core.permissions import require_buyer, supplier_of
 from licita.documents.store import blob_get, blob_put
 from licita.procurement.models import EvaluationMethod, Procedure, ProcedureType, Status
-from licita.procurement.services import _close_if_due, _locked, _move, _publish
+from licita.procurement.services import _close_if_due, _locked, _move, _publish, sanction_check
 
 if TYPE_CHECKING:
     from licita.accounts.models import Supplier
@@ -272,6 +272,7 @@ def bid_submit(
     supplier = supplier_of(actor, supplier_rfc)
     if procedure.procedure_type == ProcedureType.DIRECT_AWARD:
         raise InvalidTransition(_("A direct award takes no bids"), rule="direct_award")
+    sanction_check(supplier, field="supplier_rfc", bidding=True)
     if (
         procedure.procedure_type == ProcedureType.INVITATION
         and not procedure.invitations.filter(supplier=supplier).exists()

@@ -626,16 +626,21 @@ def procedures_tick(*, actor: User | None = None) -> int:
 # --- Fallo, contracts and implementation ------------------------------------------------------
 
 
-def _sanction_check(supplier: Supplier, field: str) -> None:
+def sanction_check(supplier: Supplier, *, field: str, bidding: bool = False) -> None:
+    """Refuse a supplier sanctioned (inhabilitado) today: it can neither bid nor be awarded."""
     sanction = supplier_sanction_in_force(supplier=supplier, on=timezone.localdate(clock.now()))
-    if sanction is not None:
-        raise SanctionedSupplier(
-            _("%(name)s is sanctioned (inhabilitado) until %(end)s and cannot be awarded")
-            % {"name": supplier.name, "end": sanction.ends_on},
-            field=field,
-            rule="sanctioned",
-            sanction=sanction.case_number,
-        )
+    if sanction is None:
+        return
+    if bidding:
+        message = _("%(name)s is sanctioned (inhabilitado) until %(end)s and cannot submit bids")
+    else:
+        message = _("%(name)s is sanctioned (inhabilitado) until %(end)s and cannot be awarded")
+    raise SanctionedSupplier(
+        message % {"name": supplier.name, "end": sanction.ends_on},
+        field=field,
+        rule="sanctioned",
+        sanction=sanction.case_number,
+    )
 
 
 @transaction.atomic
@@ -656,7 +661,7 @@ def award_decide(*, actor: User | None, procedure: Procedure) -> Procedure:
             lot.save(update_fields=["status"])
             continue
         best = ranking[0]
-        _sanction_check(best.bid.supplier, f"lots[{lot.number}]")
+        sanction_check(best.bid.supplier, field=f"lots[{lot.number}]")
         Award.objects.create(
             procedure=procedure,
             lot=lot,
@@ -727,7 +732,7 @@ def award_direct(
         raise ValidationError(
             _("The supplier RFC is not registered"), field="supplier_rfc", rule="registered_supplier"
         )
-    _sanction_check(supplier, "supplier_rfc")
+    sanction_check(supplier, field="supplier_rfc")
     by_number = {lot.number: lot for lot in procedure.lots.all()}
     values: dict[int, Decimal] = {}
     for i, entry in enumerate(lots, start=1):
@@ -805,7 +810,7 @@ def contract_sign(
         raise ValidationError(
             _("A contract cannot be signed before its award"), field="date_signed", rule="after_award"
         )
-    _sanction_check(award.supplier, "award")
+    sanction_check(award.supplier, field="award")
     code = (code or "").strip() or f"{procedure.number}-C{award.lot.number}"
     if Contract.objects.filter(code=code).exists():
         raise Conflict(_("Contract code %(code)s is already used") % {"code": code}, field="code", rule="unique")

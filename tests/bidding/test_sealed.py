@@ -13,8 +13,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from licita.accounts.models import Sanction
 from licita.bidding import services as bidding
 from licita.bidding.models import Bid
+from licita.procurement.errors import SanctionedSupplier
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +185,23 @@ def test_replacing_a_bid_keeps_one_in_force_and_withdrawal_removes_it(frozen_clo
     frozen_clock.move(days=17)
     bidding.bids_open(actor=office.operator, procedure=procedure, shares=factories.claim_shares(office, procedure))
     assert not Bid.objects.filter(procedure=procedure, status="opened").exists()
+
+
+def test_a_sanctioned_supplier_cannot_bid_and_nothing_is_written(frozen_clock):
+    office = factories.make_office()
+    procedure = factories.publish(office, factories.make_procedure(office))
+    supplier, rep = factories.make_supplier()
+    Sanction.objects.create(
+        supplier=supplier,
+        supplier_name=supplier.name,
+        normalized_name=supplier.name.upper(),
+        case_number="SANC-7",
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2027, 1, 1),
+    )
+
+    with pytest.raises(SanctionedSupplier) as refused:
+        bidding.bid_submit(actor=rep, procedure=procedure, lots=[bidding.BidLotInput(lot=1, price="100.00")])
+
+    assert (refused.value.detail["field"], refused.value.detail["rule"]) == ("supplier_rfc", "sanctioned")
+    assert not Bid.objects.filter(procedure=procedure).exists()

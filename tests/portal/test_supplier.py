@@ -320,7 +320,6 @@ def test_supplier_not_invited_sees_no_bid_form_and_is_refused(client, frozen_clo
     assert not Bid.objects.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="bid_submit does not refuse sanctioned suppliers yet (see the area report)")
 def test_sanctioned_supplier_is_refused_with_the_service_message(client, tender, bidder):
     Sanction.objects.create(
         supplier=bidder,
