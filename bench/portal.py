@@ -29,7 +29,8 @@ What it does (the database and the temporary folder are always removed at the en
 5. Warms up (10 s of both kinds of page), then measures each kind for --duration seconds with --concurrency
    concurrent clients (httpx, asyncio, one process): search pages with varied text and filters (type, status,
    institution, unit, contract type, dates, amounts, sort, page 1-5; a third without text) and procedure
-   pages of random procedures. Latency is client-side, from sending to the last byte. Any status other than
+   pages of random procedures. When search misses its target (or with --explain), PostgreSQL's plan of the
+   search page's queries is printed (EXPLAIN ANALYZE, q=limpieza). Latency is client-side, from sending to the last byte. Any status other than
    200 is an error. The client shares the two cores with the server, so the figures are pessimistic.
 6. Prints the figures and appends them to docs/benchmarks.md, section "Portal (bench/portal.py)" (append only,
    in one write).
@@ -130,6 +131,24 @@ def db_drop_create(name: str, maintenance: str, *, create: bool) -> None:
 
 
 # --- Seed: real procedures through the services (subprocess with Django) --------------------------
+
+
+def internal_explain() -> None:
+    """Print PostgreSQL's plan (EXPLAIN ANALYZE) of the search page's queries for one word, as the page runs them."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "licita.settings")
+    import django  # noqa: PLC0415
+
+    django.setup()
+    from licita.core import clock  # noqa: PLC0415
+    from licita.portal import selectors_public as sel  # noqa: PLC0415
+
+    filters = sel.SearchFilters(q="limpieza")
+    qs = sel.procedure_search(filters=filters, at=clock.now())
+    print("-- EXPLAIN ANALYZE: count of the matches (q=limpieza)")
+    print(qs.order_by().values("pk").explain(analyze=True))
+    print("-- EXPLAIN ANALYZE: first page of 20 (q=limpieza, newest first)")
+    print(qs[:20].explain(analyze=True))
 
 
 def internal_seed(out: Path) -> None:
@@ -459,7 +478,8 @@ def search_url(rng: random.Random, data: dict[str, Any]) -> str:
     chosen = rng.sample(sorted(filters), rng.randint(0, 3))
     for key in chosen:
         params[key] = filters[key]()
-    if len(chosen) <= 1 and rng.random() < 0.3:  # later pages only where there are surely that many results
+    # Later pages only where there are surely that many results (a page past the end is refused with a 400).
+    if len(chosen) <= 1 and " " not in params.get("q", "") and rng.random() < 0.3:
         params["page"] = rng.randint(2, 5)
     return "/buscar/?" + urlencode(params)
 
@@ -579,7 +599,7 @@ varied titles, units (12 in 6 institutions), suppliers (40), amounts, dates and 
 warm-up, each kind of page is measured for D seconds by C concurrent clients (httpx, asyncio, in one process
 on the same 2 cores as the server, so the figures are pessimistic): search with varied text (two thirds of the
 requests) and 0-3 filters (type, status, institution, unit, contract type, dates, amounts, sort) and pages
-1-5; procedure pages of random procedures. Latency is measured at the client, to the last byte; any answer
+1-5 (later pages only with one word or no text and at most one filter); procedure pages of random procedures. Latency is measured at the client, to the last byte; any answer
 other than 200 is an error.
 
 Run: `.venv/bin/python bench/portal.py --procedures 100000` (`--duration`, `--concurrency`, `--db-url`,
@@ -620,7 +640,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=8, help="concurrent clients (8)")
     p.add_argument("--db-url", default="postgres://postgres@127.0.0.1:5432/licita_bench_portal")
     p.add_argument("--no-record", action="store_true", help="do not append the results to docs/benchmarks.md")
+    p.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the search page's queries")
     p.add_argument("--internal-seed", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--internal-explain", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.procedures < 10 or args.duration <= 0 or args.concurrency < 1:
         p.error("--procedures >= 10, --duration > 0 and --concurrency >= 1")
@@ -631,6 +653,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.internal_seed:
         internal_seed(args.internal_seed)
+        return 0
+    if args.internal_explain:
+        internal_explain()
         return 0
     name, maintenance = admin_url(args.db_url)
     var = Path(tempfile.mkdtemp(prefix="licita-bench-portal-"))
@@ -692,6 +717,8 @@ def main(argv: list[str] | None = None) -> int:
                 measured[kind] = asyncio.run(
                     load(base, [kind], data, seconds=args.duration, concurrency=args.concurrency, seed=2)
                 )[kind]
+        if args.explain or measured["search"]["p95"] >= TARGETS["search"]:
+            print(run([python, __file__, "--internal-explain"], env, "explain"))
     except BenchAbort as exc:
         print(f"ABORTED: {exc}", file=sys.stderr)
         return 1
