@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,7 @@ from licita.procurement.models import (
     ProcedureType,
     Status,
 )
+from licita.procurement.search import query_words
 from licita.procurement.selectors import clarifications_public, procedure_get_for_actor, procedure_list
 
 if TYPE_CHECKING:
@@ -131,30 +132,15 @@ class SearchFilters:
 def procedure_search(*, filters: SearchFilters, at: dt.datetime) -> QuerySet[Procedure]:
     """Return the public procedures matching the text and filters, sorted; slice it for a page.
 
-    The text is searched in the procedure's number, expediente, title and description, its institution and
-    unit, and its awarded suppliers (name, RFC) and contracts (title, code). The status is the one a
-    visitor sees now: a published procedure past its deadline counts as closed.
+    Every word of the text must be in the procedure's search text (`procurement/search.py`: number, expediente,
+    title and description, institution and unit, awarded suppliers' names and RFCs, contracts' titles and
+    codes; without accents or case). The status is the one a visitor sees now: a published procedure past its
+    deadline counts as closed.
     """
     qs = public_procedures()
     f = filters
-    if f.q:
-        q = f.q
-        suppliers = Award.objects.filter(procedure=OuterRef("pk")).filter(
-            Q(supplier__name__icontains=q) | Q(supplier__rfc=rfc_normalize(q))
-        )
-        contracts = Contract.objects.filter(procedure=OuterRef("pk")).filter(Q(title__icontains=q) | Q(code__iexact=q))
-        qs = qs.filter(
-            Q(number__icontains=q)
-            | Q(expediente__icontains=q)
-            | Q(title__icontains=q)
-            | Q(description__icontains=q)
-            | Q(unit__name__icontains=q)
-            | Q(unit__key=q.upper())
-            | Q(unit__institution__name__icontains=q)
-            | Q(unit__institution__siglas__iexact=q)
-            | Exists(suppliers)
-            | Exists(contracts)
-        )
+    for word in query_words(f.q or ""):
+        qs = qs.filter(search_text__contains=word)
     if f.procedure_type:
         qs = qs.filter(procedure_type=f.procedure_type)
     if f.status == Status.PUBLISHED:

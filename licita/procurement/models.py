@@ -168,6 +168,12 @@ class Procedure(TimeStamped):
     cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     invited_suppliers = models.ManyToManyField(Supplier, through="Invitation", related_name="invitations_received")
+    search_text = models.TextField(
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Normalised text the procedure is found by, written with every published act (procurement/search.py).",
+    )
 
     class Meta:
         verbose_name = _("procedure")
@@ -180,7 +186,11 @@ class Procedure(TimeStamped):
                 condition=~Q(status="cancelled") | ~Q(cancellation_reason=""), name="procedure_cancel_has_reason"
             ),
         ]
-        indexes = [models.Index(fields=["status", "submission_deadline"], name="procedure_status_deadline")]
+        indexes = [
+            models.Index(fields=["status", "submission_deadline"], name="procedure_status_deadline"),
+            # The public search's default order (newest first) walks this index and stops at a page.
+            models.Index(fields=["-created_at", "-id"], name="procedure_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} — {self.title}"

@@ -52,6 +52,7 @@ from licita.procurement.models import (
     Status,
     TenderAmendment,
 )
+from licita.procurement.search import search_text_refresh
 
 if TYPE_CHECKING:
     from licita.accounts.models import User
@@ -138,6 +139,7 @@ def _publish(procedure: Procedure, *tags: str) -> None:
     """Emit the OCDS release of this act in the act's own transaction."""
     from licita.publication.services import release_emit  # noqa: PLC0415 - publication reads procurement
 
+    search_text_refresh(procedure)
     release_emit(procedure=procedure, tags=list(tags))
 
 

@@ -138,6 +138,18 @@ def test_search_by_text_finds_titles_buyers_and_suppliers(client, catalogue):
     assert [u.key for u in by_buyer.context["units"]] == [catalogue["other"].unit.key]
 
 
+def test_search_ignores_accents_and_case_and_needs_every_word(client, catalogue):
+    contract = catalogue["contract"]
+
+    no_accents = client.get(reverse("search"), {"q": "CONSTRUCCION puente"})
+    by_contract_code = client.get(reverse("search"), {"q": contract.code.lower()})
+    one_word_missing = client.get(reverse("search"), {"q": "puente gasas"})
+
+    assert _numbers(no_accents) == [catalogue["works"].number]
+    assert _numbers(by_contract_code) == [contract.procedure.number]
+    assert _numbers(one_word_missing) == []
+
+
 def test_search_filters_by_type_contract_type_institution_amount_and_status(client, catalogue):
     url = reverse("search")
 
