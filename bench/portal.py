@@ -20,9 +20,10 @@ What it does (the database and the temporary folder are always removed at the en
    procurement words, one of the twelve units, an estimated value and dates spread over two years (open
    procedures: published in the last weeks with a deadline ahead); its lots, items, questions, awards (to one
    of the 40 suppliers, bid link cleared), contracts, amendments and payments are copied the same way. Then
-   VACUUM ANALYZE, as autovacuum would have. Bypassed, and why it is fair for reading pages: the services'
-   checks, OCDS releases and ledger entries (the public pages read neither), bids of the synthetic procedures
-   (the opening record is shown for the templates only).
+   the procedure's search text is recomputed in SQL as `licita.procurement.search.search_document` writes it
+   (when the column exists), then VACUUM ANALYZE, as autovacuum would have. Bypassed, and why it is fair for
+   reading pages: the services' checks, OCDS releases and ledger entries (the public pages read neither), bids
+   of the synthetic procedures (the opening record is shown for the templates only).
 4. Starts the production server, `licita serve --no-worker --workers 2` (gunicorn, 4 threads a worker) with
    LICITA_ENV=production, a random LICITA_SECRET_KEY and LICITA_ALLOWED_HOSTS=127.0.0.1, on a free loopback
    port; requests carry `X-Forwarded-Proto: https`, as from the TLS proxy in front of it.
@@ -305,6 +306,7 @@ def generate(db_url: str, seed: dict[str, Any], n: int) -> dict[str, Any]:
                 *re.fullmatch(r"(.*-\D*)\d+(-\d{4})", num).groups(),
             )
         lower = 0
+        first = conn.execute("SELECT max(id) FROM procurement_procedure").fetchone()[0]
         with conn.transaction():
             for idx, (tid, w) in enumerate(seed["templates"]):
                 exp_prefix, num_prefix, num_suffix = prefix[tid]
@@ -426,6 +428,22 @@ def generate(db_url: str, seed: dict[str, Any], n: int) -> dict[str, Any]:
                         " WHERE lot_id = nl.id) WHERE tc.procedure_id = %(tp)s",
                         params,
                     )
+        if "search_text" in columns(conn, "procurement_procedure"):
+            # The procedure's search text (licita.procurement.search.search_document, kept by the services): the
+            # same parts, lower case, Spanish accents removed, single spaces, for the copies made above.
+            conn.execute(
+                r"""
+                UPDATE procurement_procedure p SET search_text = regexp_replace(translate(lower(concat_ws(' ',
+                    p.number, p.expediente, p.title, nullif(p.description, ''), u.key, u.name, i.siglas, i.name,
+                    (SELECT string_agg(s.name || ' ' || s.rfc, ' ' ORDER BY a.id) FROM procurement_award a
+                     JOIN accounts_supplier s ON s.id = a.supplier_id WHERE a.procedure_id = p.id),
+                    (SELECT string_agg(c.title || ' ' || c.code, ' ' ORDER BY c.id) FROM procurement_contract c
+                     WHERE c.procedure_id = p.id))), 'áéíóúüñ', 'aeiouun'), '\s+', ' ', 'g')
+                FROM accounts_purchasingunit u JOIN accounts_institution i ON i.id = u.institution_id
+                WHERE u.id = p.unit_id AND p.id > %(first)s
+                """,
+                {"first": first},
+            )
         for table in (
             "procurement_procedure",
             "procurement_lot",
