@@ -482,8 +482,10 @@ def search_url(rng: random.Random, data: dict[str, Any]) -> str:
     if rng.random() < 2 / 3:
         params["q"] = rng.choice(WORDS) if rng.random() < 0.8 else " ".join(rng.sample(WORDS, 2))
     filters = {
-        "procedure_type": lambda: rng.choice(["licitacion", "adjudicacion", "invitacion"]),
-        "status": lambda: rng.choice(["published", "awarded", "contracted", "cancelled"]),
+        # Only values the loaded procedures have (no invitación, nothing left merely awarded), so that a later
+        # page asked for always exists.
+        "procedure_type": lambda: rng.choice(["licitacion", "adjudicacion"]),
+        "status": lambda: rng.choice(["published", "contracted", "cancelled"]),
         "institution": lambda: rng.choice(data["institutions"]),
         "unit": lambda: rng.choice(data["units"]),
         "contract_type": lambda: rng.choice(["adquisiciones", "servicios", "arrendamientos"]),
