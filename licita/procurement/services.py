@@ -49,6 +49,7 @@ from licita.procurement.models import (
     Payment,
     Procedure,
     ProcedureType,
+    Provenance,
     Status,
     TenderAmendment,
 )
@@ -253,30 +254,33 @@ def _next_numbers(unit: PurchasingUnit, procedure_type: str, law: str, year: int
         seq += 1
 
 
-@transaction.atomic
-def procedure_create(
+@dataclass(frozen=True)
+class _Draft:
+    """A draft's fields and lots after every rule of procedure_create and procedure_update was checked."""
+
+    fields: dict[str, Any]
+    lots: list[tuple[str, Decimal, list[tuple[str, str, Decimal, str]]]]
+
+
+def _draft_clean(
     *,
-    actor: User | None,
-    unit_key: str,
+    unit: PurchasingUnit,
+    fiscal_year: int,
     title: str,
-    description: str = "",
+    description: str,
     law: str,
     procedure_type: str,
-    character: str = Character.NATIONAL,
-    form: str = Form.ELECTRONIC,
+    character: str,
+    form: str,
     contract_type: str,
     legal_basis: str,
-    exception_fraction: str = "",
-    justification: str = "",
-    evaluation_method: str = EvaluationMethod.BINARY,
-    currency: str = "MXN",
+    exception_fraction: str,
+    justification: str,
+    evaluation_method: str,
+    currency: str,
     lots: Sequence[LotInput],
-) -> Procedure:
-    """Create a draft procedure with its lots and items in a unit the actor buys for."""
-    unit = PurchasingUnit.objects.select_related("institution").filter(key=(unit_key or "").strip().upper()).first()
-    if unit is None:
-        raise NotFound(_("Purchasing unit not found"), field="unit_key")
-    require_buyer(actor, unit, visible=True)
+) -> _Draft:
+    """Check a draft's fields and lots against the rules (the one place they are written) and return them clean."""
     law = _choice(law, Law, "law")
     procedure_type = _choice(procedure_type, ProcedureType, "procedure_type")
     character = _choice(character, Character, "character")
@@ -332,28 +336,73 @@ def procedure_create(
             )
         parsed.append((lot_title, value, items))
     estimated = sum((v for _t, v, _i in parsed), Decimal(0))
-    now = clock.now()
-    today = timezone.localdate(now)
-    year = today.year
     _check_legal_basis(
         procedure_type=procedure_type,
         legal_basis=legal_basis,
         exception_fraction=exception_fraction,
         justification=justification,
         contract_type=contract_type,
-        fiscal_year=year,
+        fiscal_year=fiscal_year,
         amount=estimated,
         unit=unit,
     )
-    expediente, number = _next_numbers(unit, procedure_type, law, year)
-    procedure = Procedure.objects.create(
+    fields = {
+        "title": title,
+        "description": description,
+        "law": law,
+        "procedure_type": procedure_type,
+        "character": character,
+        "form": form,
+        "contract_type": contract_type,
+        "legal_basis": legal_basis,
+        "exception_fraction": exception_fraction,
+        "justification": justification,
+        "evaluation_method": evaluation_method,
+        "estimated_value": estimated,
+        "currency": currency,
+    }
+    return _Draft(fields=fields, lots=parsed)
+
+
+def _draft_lots_write(procedure: Procedure, draft: _Draft) -> None:
+    for n, (lot_title, value, items) in enumerate(draft.lots, start=1):
+        lot_row = Lot.objects.create(procedure=procedure, number=n, title=lot_title, estimated_value=value)
+        Item.objects.bulk_create(
+            [Item(lot=lot_row, cucop=c, description=d, quantity=q, unit=u) for c, d, q, u in items]
+        )
+
+
+@transaction.atomic
+def procedure_create(
+    *,
+    actor: User | None,
+    unit_key: str,
+    title: str,
+    description: str = "",
+    law: str,
+    procedure_type: str,
+    character: str = Character.NATIONAL,
+    form: str = Form.ELECTRONIC,
+    contract_type: str,
+    legal_basis: str,
+    exception_fraction: str = "",
+    justification: str = "",
+    evaluation_method: str = EvaluationMethod.BINARY,
+    currency: str = "MXN",
+    lots: Sequence[LotInput],
+) -> Procedure:
+    """Create a draft procedure with its lots and items in a unit the actor buys for."""
+    unit = PurchasingUnit.objects.select_related("institution").filter(key=(unit_key or "").strip().upper()).first()
+    if unit is None:
+        raise NotFound(_("Purchasing unit not found"), field="unit_key")
+    require_buyer(actor, unit, visible=True)
+    today = timezone.localdate(clock.now())
+    draft = _draft_clean(
         unit=unit,
-        expediente=expediente,
-        number=number,
+        fiscal_year=today.year,
         title=title,
         description=description,
         law=law,
-        regime=rules.regime_for(today),
         procedure_type=procedure_type,
         character=character,
         form=form,
@@ -362,17 +411,87 @@ def procedure_create(
         exception_fraction=exception_fraction,
         justification=justification,
         evaluation_method=evaluation_method,
-        estimated_value=estimated,
         currency=currency,
-        fiscal_year=year,
-        created_by=actor,
+        lots=lots,
     )
-    for n, (lot_title, value, items) in enumerate(parsed, start=1):
-        lot_row = Lot.objects.create(procedure=procedure, number=n, title=lot_title, estimated_value=value)
-        Item.objects.bulk_create(
-            [Item(lot=lot_row, cucop=c, description=d, quantity=q, unit=u) for c, d, q, u in items]
-        )
+    expediente, number = _next_numbers(unit, draft.fields["procedure_type"], draft.fields["law"], today.year)
+    procedure = Procedure.objects.create(
+        unit=unit,
+        expediente=expediente,
+        number=number,
+        regime=rules.regime_for(today),
+        fiscal_year=today.year,
+        created_by=actor,
+        **draft.fields,
+    )
+    _draft_lots_write(procedure, draft)
     _audit(actor, "procedure_created", procedure, number=number)
+    return procedure
+
+
+@transaction.atomic
+def procedure_update(
+    *,
+    actor: User | None,
+    procedure: Procedure,
+    title: str,
+    description: str = "",
+    law: str,
+    procedure_type: str,
+    character: str = Character.NATIONAL,
+    form: str = Form.ELECTRONIC,
+    contract_type: str,
+    legal_basis: str,
+    exception_fraction: str = "",
+    justification: str = "",
+    evaluation_method: str = EvaluationMethod.BINARY,
+    currency: str = "MXN",
+    lots: Sequence[LotInput],
+) -> Procedure:
+    """Replace a draft's fields, lots and items, under the same rules as procedure_create."""
+    procedure = _locked(procedure)
+    require_buyer(actor, procedure.unit, visible=_visible(procedure))
+    if procedure.status != Status.DRAFT:
+        raise InvalidTransition(_("Only a draft can be edited"), current=procedure.status)
+    draft = _draft_clean(
+        unit=procedure.unit,
+        fiscal_year=procedure.fiscal_year,
+        title=title,
+        description=description,
+        law=law,
+        procedure_type=procedure_type,
+        character=character,
+        form=form,
+        contract_type=contract_type,
+        legal_basis=legal_basis,
+        exception_fraction=exception_fraction,
+        justification=justification,
+        evaluation_method=evaluation_method,
+        currency=currency,
+        lots=lots,
+    )
+    # The number's first two letters say the type and the law (LA-, IO-, …): they follow the draft's new ones.
+    number = (
+        PROCEDURE_LETTER[draft.fields["procedure_type"]] + LAW_LETTER[draft.fields["law"]] + procedure.number[2:]
+        if procedure.provenance == Provenance.PLATFORM
+        else procedure.number
+    )
+    if Procedure.objects.filter(number=number).exclude(pk=procedure.pk).exists():
+        raise Conflict(
+            _("Procedure number %(number)s is already taken") % {"number": number},
+            field="procedure_type",
+            rule="unique_number",
+        )
+    for name, value in draft.fields.items():
+        setattr(procedure, name, value)
+    procedure.number = number
+    procedure.updated_at = clock.now()
+    procedure.save(update_fields=[*draft.fields, "number", "updated_at"])
+    Lot.objects.filter(procedure=procedure).delete()
+    _draft_lots_write(procedure, draft)
+    if procedure.announced_at is not None:
+        _publish(procedure, "planning")
+    _audit(actor, "procedure_updated", procedure, number=number)
     return procedure
 
 

@@ -9,10 +9,11 @@ import pytest
 
 from licita.bidding import services as bidding
 from licita.bidding.models import BidLot
-from licita.core.errors import InvalidTransition, ValidationError
+from licita.core.errors import InvalidTransition, NotFound, ValidationError
 from licita.core.models import AuditEntry
 from licita.procurement import services as proc
 from licita.procurement.models import Contract, Lot, Procedure, TenderAmendment
+from licita.publication.models import Release
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -298,3 +299,132 @@ def test_fiscal_year_follows_mexico_city_time_at_new_year(frozen_clock):
 
     assert procedure.fiscal_year == 2026
     assert procedure.number.endswith("-2026")
+
+
+# --- Editing a draft ---------------------------------------------------------------------------
+
+
+def _draft_update(office, procedure, *, actor=None, **overrides):
+    data = {
+        "title": "Adquisición de material de curación y vendas",
+        "law": "LAASSP",
+        "procedure_type": "licitacion",
+        "contract_type": "adquisiciones",
+        "legal_basis": "art26",
+        "lots": factories.lots_input("600000.00", "250000.00", cucop="42100001"),
+    } | overrides
+    return proc.procedure_update(actor=actor or office.operator, procedure=procedure, **data)
+
+
+def _draft_state(procedure):
+    procedure.refresh_from_db()
+    lots = [
+        (lot.number, lot.title, lot.estimated_value, [(i.cucop, i.description, i.quantity) for i in lot.items.all()])
+        for lot in procedure.lots.order_by("number").prefetch_related("items")
+    ]
+    audit = AuditEntry.objects.filter(object_type="procedure", object_id=str(procedure.pk)).count()
+    return (procedure.title, procedure.number, procedure.estimated_value, procedure.updated_at, lots, audit)
+
+
+def test_draft_update_replaces_fields_lots_and_items_and_recomputes_the_value(frozen_clock):
+    office = factories.make_office()
+    procedure = factories.make_procedure(office)
+    old_lot = procedure.lots.get().pk
+
+    updated = _draft_update(office, procedure, description="Para las unidades médicas del norte")
+
+    updated.refresh_from_db()
+    lots = list(updated.lots.order_by("number").prefetch_related("items"))
+    assert updated.title == "Adquisición de material de curación y vendas"
+    assert updated.description == "Para las unidades médicas del norte"
+    assert updated.estimated_value == Decimal("850000.00")
+    assert [(lot.number, lot.estimated_value) for lot in lots] == [(1, Decimal(600000)), (2, Decimal(250000))]
+    assert [i.cucop for lot in lots for i in lot.items.all()] == ["42100001", "42100001"]
+    assert old_lot not in [lot.pk for lot in lots]
+    assert AuditEntry.objects.filter(action="procedure_updated", object_id=str(procedure.pk)).count() == 1
+    assert not Release.objects.filter(procedure=procedure).exists()
+
+
+def test_draft_update_of_type_renumbers_the_letters_and_keeps_the_expediente(frozen_clock):
+    office = factories.make_office()
+    procedure = factories.make_procedure(office)
+
+    updated = _draft_update(
+        office, procedure, procedure_type="adjudicacion", legal_basis="art42", lots=factories.lots_input("300000")
+    )
+
+    assert procedure.number.startswith("LA-")
+    assert updated.number == "AA-" + procedure.number[3:]
+    assert updated.expediente == procedure.expediente
+
+
+def test_draft_update_of_an_announced_plan_publishes_a_planning_release(frozen_clock):
+    office = factories.make_office()
+    procedure = factories.make_procedure(office)
+    proc.procedure_announce(actor=office.admin, procedure=procedure)
+
+    _draft_update(office, procedure)
+
+    releases = list(Release.objects.filter(procedure=procedure).order_by("id"))
+    assert [r.tags for r in releases] == [["planning"], ["planning"]]
+    assert releases[1].data["tender"]["title"] == "Adquisición de material de curación y vendas"
+    assert [lot["id"] for lot in releases[1].data["tender"]["lots"]] == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "rule"),
+    [
+        ({"title": "Ab"}, "title", "min_length"),
+        ({"law": "LEY"}, "law", "choice"),
+        ({"contract_type": "obra_publica"}, "contract_type", "law_contract_type"),
+        ({"lots": []}, "lots", "required"),
+        ({"lots": factories.lots_input("100", cucop="12")}, "lots[1].items[1].cucop", "cucop"),
+        ({"lots": factories.lots_input("100", "-5")}, "lots[2].estimated_value", None),
+        ({"procedure_type": "invitacion", "legal_basis": "art41"}, "exception_fraction", "required"),
+        (
+            {"procedure_type": "adjudicacion", "legal_basis": "art42", "lots": factories.lots_input("90000000")},
+            "estimated_value",
+            "threshold",
+        ),
+    ],
+)
+def test_draft_update_with_bad_input_is_refused_and_writes_nothing(frozen_clock, overrides, field, rule):
+    office = factories.make_office()
+    procedure = factories.make_procedure(office)
+    before = _draft_state(procedure)
+    frozen_clock.move(hours=1)
+
+    with pytest.raises(ValidationError) as refused:
+        _draft_update(office, procedure, **overrides)
+
+    assert refused.value.detail["field"] == field
+    if rule is not None:
+        assert refused.value.detail["rule"] == rule
+    assert _draft_state(procedure) == before
+
+
+def test_draft_update_after_publication_is_refused_and_writes_nothing(frozen_clock):
+    office = factories.make_office()
+    procedure = factories.publish(office, factories.make_procedure(office))
+    before = _draft_state(procedure)
+    releases = Release.objects.count()
+
+    with pytest.raises(InvalidTransition):
+        _draft_update(office, procedure)
+
+    assert _draft_state(procedure) == before
+    assert Release.objects.count() == releases
+
+
+def test_draft_update_by_another_units_buyer_looks_missing_and_writes_nothing(frozen_clock):
+    office = factories.make_office()
+    other = factories.make_office()
+    procedure = factories.make_procedure(office)
+    before = _draft_state(procedure)
+
+    with pytest.raises(NotFound):
+        _draft_update(office, procedure, actor=other.operator)
+    with pytest.raises(NotFound):
+        _draft_update(office, procedure, actor=office.auditor)
+
+    assert _draft_state(procedure) == before
