@@ -62,6 +62,20 @@ def buyer_procedure_get(*, ref: str, actor: User | None) -> Procedure:
     return procedure
 
 
+def opening_procedure_get(*, ref: str, actor: User | None) -> tuple[Procedure, bool]:
+    """Return a procedure whose opening the actor attends and whether the actor buys for its unit.
+
+    Buyers of the unit run the opening; any custodian on its committee (an auditor too) may load the page to receive
+    their sealed share. Anyone else gets NotFound, as for a missing procedure.
+    """
+    procedure = selectors.procedure_get_for_actor(ref=ref, actor=actor)
+    if is_buyer_of(actor, procedure.unit):
+        return procedure, True
+    if actor is not None and ShareEnvelope.objects.filter(opening_key__procedure=procedure, custodian=actor).exists():
+        return procedure, False
+    raise NotFound(_("Procedure not found"))
+
+
 @dataclass
 class Home:
     unit: PurchasingUnit

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import json
+import re
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +15,7 @@ import pytest
 from django.urls import reverse
 
 from licita.bidding import services as bidding
-from licita.bidding.models import BidLot
+from licita.bidding.models import BidLot, ShareEnvelope
 from licita.core import clock
 from licita.procurement import services as proc
 from licita.procurement.models import Award, Clarification, Contract, ContractAmendment, Payment, Procedure, Status
@@ -417,3 +420,172 @@ def test_custodian_receives_the_sealed_share_once(client: Any, office: factories
     assert first.context["claim"]["sealed_share"]
     assert second.status_code == 302
     assert office.custodians[0].open_share(first.context["claim"])
+
+
+# --- Editing a draft -------------------------------------------------------------------------------
+
+
+def test_edit_page_is_the_draft_form_filled_in(client: Any, office: factories.Office) -> None:
+    procedure = factories.make_procedure(office)
+    client.force_login(office.operator)
+
+    page = client.get(reverse("buyer_procedure", args=[procedure.number])).content.decode()
+    response = client.get(reverse("buyer_procedure_edit", args=[procedure.number]))
+
+    html = response.content.decode()
+    assert reverse("buyer_procedure_edit", args=[procedure.number]) in page
+    assert response.status_code == 200
+    assert 'value="Adquisición de material de curación"' in html
+    assert 'value="Partida 1"' in html
+    assert 'value="25100001"' in html
+    assert response.context["lots"].initial_form_count() == 1
+
+
+def test_edit_draft_changes_the_title_and_an_item(client: Any, office: factories.Office) -> None:
+    procedure = factories.make_procedure(office)
+    client.force_login(office.operator)
+    data = draft_data(**{"lots-INITIAL_FORMS": "1", "items-INITIAL_FORMS": "1"}) | {
+        "title": "Adquisición de equipo de cómputo portátil",
+        "items-0-description": "Computadora portátil de 14 pulgadas",
+    }
+
+    response = client.post(reverse("buyer_procedure_edit", args=[procedure.number]), data)
+
+    procedure.refresh_from_db()
+    item = procedure.lots.get().items.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("buyer_procedure", args=[procedure.number])
+    assert procedure.title == "Adquisición de equipo de cómputo portátil"
+    assert (item.description, item.cucop) == ("Computadora portátil de 14 pulgadas", "51100001")
+    assert procedure.estimated_value == Decimal("1500000.00")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "form_name", "field"),
+    [
+        ({"title": "Ab"}, "form", "title"),  # refused by the service, shown next to the field
+        ({"items-0-cucop": "12"}, "items", "cucop"),
+        ({"lots-0-estimated_value": "mil pesos"}, "lots", "estimated_value"),
+    ],
+)
+def test_edit_draft_with_bad_input_shows_the_field_error_and_writes_nothing(
+    client: Any, office: factories.Office, overrides: dict[str, str], form_name: str, field: str
+) -> None:
+    procedure = factories.make_procedure(office)
+    client.force_login(office.operator)
+    lot = procedure.lots.get()
+
+    response = client.post(reverse("buyer_procedure_edit", args=[procedure.number]), draft_data(**overrides))
+
+    form = response.context[form_name]
+    errors = form.errors if form_name == "form" else form.forms[0].errors
+    procedure.refresh_from_db()
+    assert response.status_code == 200
+    assert errors[field]
+    assert 'class="errorlist"' in response.content.decode()
+    assert procedure.title == "Adquisición de material de curación"
+    assert list(procedure.lots.all()) == [lot]
+
+
+def test_edit_of_a_published_procedure_is_refused(client: Any, office: factories.Office) -> None:
+    procedure = factories.publish(office, factories.make_procedure(office))
+    client.force_login(office.operator)
+    url = reverse("buyer_procedure_edit", args=[procedure.number])
+
+    page = client.get(reverse("buyer_procedure", args=[procedure.number])).content.decode()
+    get = client.get(url)
+    post = client.post(url, draft_data())
+
+    procedure.refresh_from_db()
+    assert url not in page
+    assert (get.status_code, post.status_code) == (302, 302)
+    assert procedure.title == "Adquisición de material de curación"
+
+
+def test_edit_by_another_units_buyer_is_404(client: Any, office: factories.Office) -> None:
+    procedure = factories.make_procedure(office)
+    client.force_login(factories.make_office().operator)
+
+    response = client.post(reverse("buyer_procedure_edit", args=[procedure.number]), draft_data())
+
+    procedure.refresh_from_db()
+    assert response.status_code == 404
+    assert procedure.title == "Adquisición de material de curación"
+
+
+@pytest.mark.parametrize("url_name", ["buyer_procedure_new", "buyer_procedure_edit"])
+def test_enter_in_a_text_field_saves_the_draft_instead_of_adding_a_row(
+    client: Any, office: factories.Office, url_name: str
+) -> None:
+    procedure = factories.make_procedure(office)
+    client.force_login(office.operator)
+    url = reverse(url_name, args=[procedure.number] if url_name == "buyer_procedure_edit" else [])
+
+    html = client.get(url).content.decode()
+
+    form = html[html.rindex("<form", 0, html.index('name="add_lot"')) :]
+    buttons = re.findall(r'<button type="submit" name="(\w+)"', form)
+    assert buttons[0] == "create"
+    assert {"add_lot", "add_item"} <= set(buttons[1:])
+
+
+# --- The opening page for the committee's custodians ---------------------------------------------
+
+
+def test_auditor_on_the_committee_loads_the_opening_and_claims_once(
+    client: Any, office: factories.Office, frozen_clock: Any
+) -> None:
+    procedure = factories.publish(office, factories.make_procedure(office))
+    frozen_clock.move(days=17)
+    client.force_login(office.auditor)
+    url = reverse("procedure_opening", args=[procedure.number])
+
+    page = client.get(url)
+    first = client.post(url, {"claim": "1"})
+    second = client.post(url, {"claim": "1"}, follow=True)
+
+    claim = first.context["claim"]
+    download = json.loads(base64.b64decode(first.context["claim_b64"]))
+    envelope = ShareEnvelope.objects.get(opening_key__procedure=procedure, custodian=office.auditor)
+    assert page.status_code == 200
+    assert 'name="claim"' in page.content.decode()
+    assert 'name="open"' not in page.content.decode()
+    assert len(office.custodians[1].open_share(claim).split()) >= 20
+    assert download == claim
+    assert "tools/unseal_share.py" in first.content.decode()
+    assert second.redirect_chain == [(url, 302)]
+    assert second.context["claim"] is None
+    assert len(list(second.context["messages"])) == 1
+    assert (envelope.sealed_share, envelope.delivered_at) == (None, frozen_clock.at)
+
+
+def test_auditor_not_on_the_committee_gets_404_on_the_opening(client: Any, office: factories.Office) -> None:
+    procedure = factories.publish(office, factories.make_procedure(office))
+    client.force_login(factories.make_auditor(office.unit.institution))
+    url = reverse("procedure_opening", args=[procedure.number])
+
+    responses = [client.get(url), client.post(url, {"claim": "1"})]
+
+    assert [r.status_code for r in responses] == [404, 404]
+
+
+def test_auditor_on_the_committee_cannot_run_the_opening(
+    client: Any, office: factories.Office, frozen_clock: Any
+) -> None:
+    procedure = factories.publish(office, factories.make_procedure(office))
+    frozen_clock.move(days=17)
+    shares = factories.claim_shares(office, procedure)
+    client.force_login(office.auditor)
+    first, second = (c.user.pk for c in office.custodians[:2])
+
+    response = client.post(
+        reverse("procedure_opening", args=[procedure.number]),
+        {f"share_{first}": shares[0], f"share_{second}": shares[1], "open": "1"},
+        follow=True,
+    )
+
+    procedure.refresh_from_db()
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]]
+    assert procedure.opened_at is None
+    assert procedure.status == Status.PUBLISHED

@@ -6,6 +6,7 @@ Views are thin: they parse a form, call one service, and show its refusal next t
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -107,6 +108,37 @@ def procedure_new(request: HttpRequest) -> HttpResponse:
         lots = f.LotFormSet(prefix="lots", initial=[{}])
         items = f.ItemFormSet(prefix="items", initial=[{"lot": 1}])
         return _new_page(request, unit, units, forms_=(form, lots, items))
+    return _draft_submit(request, unit, units, None)
+
+
+@buyer_required
+def procedure_edit(request: HttpRequest, ref: str) -> HttpResponse:
+    """Edit a saved draft: the same form as a new one, filled in with the draft's fields, lots and items."""
+    procedure = _procedure(request, ref)
+    if procedure.status != Status.DRAFT:
+        messages.error(request, _("Only a draft can be edited"))
+        return _back(procedure)
+    units = [procedure.unit]
+    if request.method == "POST":
+        return _draft_submit(request, procedure.unit, units, procedure)
+    lots_rows = list(procedure.lots.prefetch_related("items").order_by("number"))
+    form = f.ProcedureForm(initial={name: getattr(procedure, name) for name in f.ProcedureForm.base_fields})
+    lots = f.LotFormSet(
+        prefix="lots", initial=[{"title": lot.title, "estimated_value": lot.estimated_value} for lot in lots_rows]
+    )
+    items = f.ItemFormSet(
+        prefix="items",
+        initial=[
+            {"lot": lot.number, "cucop": i.cucop, "description": i.description, "quantity": i.quantity, "unit": i.unit}
+            for lot in lots_rows
+            for i in sorted(lot.items.all(), key=lambda i: i.pk)
+        ],
+    )
+    return _new_page(request, procedure.unit, units, forms_=(form, lots, items), procedure=procedure)
+
+
+def _draft_submit(request: HttpRequest, unit: Any, units: list[Any], procedure: Procedure | None) -> HttpResponse:
+    """Grow the lot or item rows, or create (or update) the draft; refusals land next to their fields."""
     data = request.POST
     adding = "add_lot" in data or "add_item" in data
     if "add_lot" in data:
@@ -116,23 +148,24 @@ def procedure_new(request: HttpRequest) -> HttpResponse:
     form = f.ProcedureForm(data)
     lots = f.LotFormSet(data, prefix="lots")
     items = f.ItemFormSet(data, prefix="items")
+    forms_ = (form, lots, items)
     if adding:
         form = f.ProcedureForm(initial={k: data.get(k) for k in f.ProcedureForm.base_fields})
-        return _new_page(request, unit, units, forms_=(form, lots, items), show_errors=False)
+        return _new_page(request, unit, units, forms_=(form, lots, items), show_errors=False, procedure=procedure)
     if not (form.is_valid() and lots.is_valid() and items.is_valid()):
-        return _new_page(request, unit, units, forms_=(form, lots, items))
+        return _new_page(request, unit, units, forms_=forms_, procedure=procedure)
     lot_rows = _rows(lots)
     item_rows = _rows(items)
     lot_forms = [x for x in lots.forms if x.cleaned_data and not x.cleaned_data.get("DELETE")]
     item_forms = [x for x in items.forms if x.cleaned_data and not x.cleaned_data.get("DELETE")]
     if not lot_rows:
         form.add_error(None, _("A procedure needs at least one lot"))
-        return _new_page(request, unit, units, forms_=(form, lots, items))
+        return _new_page(request, unit, units, forms_=forms_, procedure=procedure)
     for item_form, item in zip(item_forms, item_rows, strict=True):
         if item["lot"] > len(lot_rows):
             item_form.add_error("lot", _("There is no lot %(n)d") % {"n": item["lot"]})
     if any(x.errors for x in item_forms):
-        return _new_page(request, unit, units, forms_=(form, lots, items))
+        return _new_page(request, unit, units, forms_=forms_, procedure=procedure)
     fields: dict[str, tuple[forms.Form, str]] = {}
     lot_inputs = []
     for i, (lot_form, lot) in enumerate(zip(lot_forms, lot_rows, strict=True), start=1):
@@ -155,17 +188,24 @@ def procedure_new(request: HttpRequest) -> HttpResponse:
                 ],
             )
         )
+    actor: Any = request.user
     try:
-        procedure = proc.procedure_create(actor=request.user, unit_key=unit.key, lots=lot_inputs, **form.cleaned_data)  # type: ignore[arg-type]
+        if procedure is None:
+            saved = proc.procedure_create(actor=actor, unit_key=unit.key, lots=lot_inputs, **form.cleaned_data)
+        else:
+            saved = proc.procedure_update(actor=actor, procedure=procedure, lots=lot_inputs, **form.cleaned_data)
     except LicitaError as exc:
         target = fields.get(str(exc.detail.get("field", "")))
         if target is not None:
             target[0].add_error(target[1], str(exc.message))
         else:
             f.service_error(form, exc)
-        return _new_page(request, unit, units, forms_=(form, lots, items))
-    messages.success(request, _("Draft %(number)s created.") % {"number": procedure.number})
-    return _back(procedure)
+        return _new_page(request, unit, units, forms_=forms_, procedure=procedure)
+    if procedure is None:
+        messages.success(request, _("Draft %(number)s created.") % {"number": saved.number})
+    else:
+        messages.success(request, _("Draft %(number)s saved.") % {"number": saved.number})
+    return _back(saved)
 
 
 def _new_page(
@@ -175,10 +215,12 @@ def _new_page(
     *,
     forms_: tuple[forms.Form, Any, Any],
     show_errors: bool = True,
+    procedure: Procedure | None = None,
 ) -> HttpResponse:
     form, lots, items = forms_
     context = {"nav": "buyer", "unit": unit, "units": units, "form": form, "lots": lots, "items": items}
     context["show_errors"] = show_errors
+    context["procedure"] = procedure
     return render(request, "portal/buyer/procedure_new.html", context)
 
 
@@ -658,42 +700,55 @@ def contract_complete(request: HttpRequest, ref: str, pk: int) -> HttpResponse:
 
 
 def _opening_page(
-    request: HttpRequest, procedure: Procedure, form: f.OpeningForm | None = None, claim: dict[str, Any] | None = None
+    request: HttpRequest,
+    procedure: Procedure,
+    *,
+    is_buyer: bool,
+    form: f.OpeningForm | None = None,
+    claim: dict[str, Any] | None = None,
 ) -> HttpResponse:
     envelopes = sel.committee(procedure=procedure)
     mine = next((e for e in envelopes if e.custodian_id == request.user.pk), None)
     context = {
-        "nav": "buyer",
+        "nav": "buyer" if is_buyer else "auditor",
         "procedure": procedure,
+        "is_buyer": is_buyer,
         "status": sel.effective_status(procedure),
         "envelopes": envelopes,
         "threshold": envelopes[0].opening_key.threshold if envelopes else None,
         "mine": mine,
         "claim": claim,
+        "claim_b64": base64.b64encode(json.dumps(claim, indent=2).encode()).decode() if claim else "",
         "bids_in_force": sel.bids_in_force(procedure=procedure),
         "form": form or f.OpeningForm(envelopes=envelopes),
     }
     return render(request, "portal/buyer/opening.html", context)
 
 
-@buyer_required
+@login_required
 def opening(request: HttpRequest, ref: str) -> HttpResponse:
-    """Hold the opening act: the committee members present enter their shares, then the bids are unsealed."""
-    procedure = _procedure(request, ref)
+    """Hold the opening act: custodians receive their sealed shares, then the unit's buyers unseal the bids."""
+    try:
+        procedure, is_buyer = sel.opening_procedure_get(ref=ref, actor=request.user)  # type: ignore[arg-type]
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from exc
     if request.method != "POST":
-        return _opening_page(request, procedure)
+        return _opening_page(request, procedure, is_buyer=is_buyer)
     if "claim" in request.POST:
         try:
             claim = bidding.share_claim(actor=request.user, procedure=procedure)  # type: ignore[arg-type]
         except LicitaError as exc:
             messages.error(request, str(exc.message))
             return redirect("procedure_opening", ref=procedure.number)
-        return _opening_page(request, procedure, claim=claim)
+        return _opening_page(request, procedure, is_buyer=is_buyer, claim=claim)
     form = f.OpeningForm(request.POST, envelopes=sel.committee(procedure=procedure))
     if form.is_valid():
         try:
             bidding.bids_open(actor=request.user, procedure=procedure, shares=form.shares())  # type: ignore[arg-type]
         except LicitaError as exc:
+            if not is_buyer:  # the service refuses anyone but the unit's buyers; this page has no form to show it on
+                messages.error(request, str(exc.message))
+                return redirect("procedure_opening", ref=procedure.number)
             names = form.share_fields()
             position = exc.detail.get("position")
             name = names[position - 1] if isinstance(position, int) and 0 < position <= len(names) else None
@@ -701,13 +756,14 @@ def opening(request: HttpRequest, ref: str) -> HttpResponse:
         else:
             messages.success(request, _("The bids were opened."))
             return _back(procedure, "bids")
-    return _opening_page(request, procedure, form=form)
+    return _opening_page(request, procedure, is_buyer=is_buyer, form=form)
 
 
 urlpatterns: list[URLPattern] = [
     path("", home, name="buyer_home"),
     path("procedimientos/nuevo/", procedure_new, name="buyer_procedure_new"),
     path("procedimientos/<str:ref>/", procedure_page, name="buyer_procedure"),
+    path("procedimientos/<str:ref>/editar/", procedure_edit, name="buyer_procedure_edit"),
     path("procedimientos/<str:ref>/apertura/", opening, name="procedure_opening"),
     path("procedimientos/<str:ref>/documentos/", document_upload, name="buyer_document_upload"),
     path("procedimientos/<str:ref>/invitaciones/", invite, name="buyer_invite"),
