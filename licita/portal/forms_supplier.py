@@ -23,6 +23,7 @@ from licita.procurement.models import Lot, ProcedureType, Status
 #: Audit actions, as the activity log names them.
 ACTION_LABELS: dict[str, Callable[[], str]] = {
     "procedure_created": lambda: str(_("Procedure created")),
+    "procedure_updated": lambda: str(_("Draft edited")),
     "procedure_announced": lambda: str(_("Procedure announced")),
     "procedure_published": lambda: str(_("Call for bids published")),
     "procedure_amended": lambda: str(_("Call for bids amended")),
