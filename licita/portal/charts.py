@@ -40,14 +40,23 @@ def _scale(rows: Sequence[tuple[str, Number]]) -> float:
     return top if top > 0 else 1.0
 
 
+#: A column chart is never drawn narrower than this on a phone: it scrolls sideways in its box instead.
+MIN_COLUMNS_WIDTH = 544
+
+
 def _svg(kind: str, width: int, height: int, label: str, body: SafeString) -> SafeString:
+    # Drawn at most a quarter larger than its natural size, so a chart of few bars keeps readable proportions.
+    style = f"max-width:{round(width * 1.25)}px"
+    if kind == "vbars":
+        style += f";min-width:{min(width, MIN_COLUMNS_WIDTH)}px"
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="{}" viewBox="0 0 {} {}" role="img" aria-label="{}"'
-        ' preserveAspectRatio="xMinYMin meet" font-family="system-ui, sans-serif">{}</svg>',
+        ' style="{}" preserveAspectRatio="xMinYMin meet" font-family="system-ui, sans-serif">{}</svg>',
         kind,
         width,
         height,
         label,
+        style,
         body,
     )
 
