@@ -236,6 +236,24 @@ def test_search_pages_keep_the_filters(client, frozen_clock, django_assert_num_q
         client.get(url, {"q": "limpieza", "page": 2})
 
 
+def test_search_counts_up_to_a_cap_and_says_more_than(client, frozen_clock, monkeypatch):
+    office = factories.make_office()
+    for name in ("alfa", "beta", "gamma", "delta", "epsilon"):
+        p = factories.make_procedure(office, title=f"Servicio de vigilancia {name}")
+        proc.procedure_announce(actor=office.admin, procedure=p)
+    monkeypatch.setattr("licita.portal.views.public.COUNT_CAP", 3)
+    monkeypatch.setattr("licita.portal.views.public.PAGE_SIZE", 2)
+
+    capped = client.get(reverse("search"), {"q": "vigilancia"}, HTTP_ACCEPT_LANGUAGE="en")
+    past_the_cap = client.get(reverse("search"), {"q": "vigilancia", "page": 3}, HTTP_ACCEPT_LANGUAGE="en")
+    exact = client.get(reverse("search"), {"q": "vigilancia delta"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert (capped.context["total"], capped.context["capped"], capped.context["pages"]) == (3, True, 2)
+    assert "More than 3 procedures found" in capped.content.decode()
+    assert past_the_cap.status_code == 400
+    assert (exact.context["total"], exact.context["capped"]) == (1, False)
+
+
 # --- Procedure page ------------------------------------------------------------------------------
 
 

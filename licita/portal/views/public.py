@@ -172,13 +172,21 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/public/home.html", context)
 
 
+#: The most matches a search counts (and pages through): 50 pages of 20.
+COUNT_CAP = 1000
+
+
 def search(request: HttpRequest) -> HttpResponse:
     """Search procedures by text and filters; also list the buyers and suppliers whose names match."""
     form = SearchForm(request.GET)
     context: dict[str, Any] = {"form": form, "nav": "search", "now": clock.now()}
     if form.is_valid():
         qs = sel.procedure_search(filters=form.filters(), at=context["now"])
-        total = qs.count()
+        # Counted up to a cap: a common word matches tens of thousands of procedures, and counting them all
+        # costs more than the page itself. Past the cap the page says "more than" and asks for filters.
+        total = qs[: COUNT_CAP + 1].count()
+        capped = total > COUNT_CAP
+        total = min(total, COUNT_CAP)
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         page = form.cleaned_data["page"] or 1
         if page > pages:
@@ -192,6 +200,7 @@ def search(request: HttpRequest) -> HttpResponse:
             context |= {
                 "results": sel.listed(list(qs[offset : offset + PAGE_SIZE]), at=context["now"]),
                 "total": total,
+                "capped": capped,
                 "page": page,
                 "pages": pages,
                 "first": offset + 1,
