@@ -280,11 +280,9 @@ def procedure_list(request: HttpRequest, filters: Query[s.ProcedureFilters]) -> 
     return qs
 
 
-@procedures.post("/procedures", response={201: s.ProcedureOut, **ERRORS}, auth=AUTH)
-def procedure_create(request: HttpRequest, payload: s.ProcedureIn) -> Status[Any]:
-    """Create a draft procedure with its lots and items."""
-    data = payload.dict()
-    lots = [
+def _lots(data: dict[str, Any]) -> list[proc.LotInput]:
+    """Take the lots and their items out of a procedure payload, as the services receive them."""
+    return [
         proc.LotInput(
             title=lot["title"],
             estimated_value=lot["estimated_value"],
@@ -292,8 +290,25 @@ def procedure_create(request: HttpRequest, payload: s.ProcedureIn) -> Status[Any
         )
         for lot in data.pop("lots")
     ]
+
+
+@procedures.post("/procedures", response={201: s.ProcedureOut, **ERRORS}, auth=AUTH)
+def procedure_create(request: HttpRequest, payload: s.ProcedureIn) -> Status[Any]:
+    """Create a draft procedure with its lots and items."""
+    data = payload.dict()
+    lots = _lots(data)
     p = proc.procedure_create(actor=_actor(request), lots=lots, **data)
     return Status(201, _detail(p, request))
+
+
+@procedures.put("/procedures/{ref}", response={200: s.ProcedureOut, **ERRORS}, auth=AUTH)
+def procedure_update(request: HttpRequest, ref: str, payload: s.ProcedureUpdateIn) -> dict[str, Any]:
+    """Replace a draft's fields, lots and items (only a draft can be edited)."""
+    p = _procedure(ref, request)
+    data = payload.dict()
+    lots = _lots(data)
+    p = proc.procedure_update(actor=_actor(request), procedure=p, lots=lots, **data)
+    return _detail(p, request)
 
 
 @procedures.get("/procedures/{ref}", response={200: s.ProcedureOut, **ERRORS})

@@ -113,8 +113,7 @@ class LotIn(Schema):
     items: list[ItemIn]
 
 
-class ProcedureIn(Schema):
-    unit_key: str
+class ProcedureUpdateIn(Schema):
     title: str
     description: str = ""
     law: str = Field(description="LAASSP or LOPSRM")
@@ -128,6 +127,10 @@ class ProcedureIn(Schema):
     evaluation_method: str = "binaria"
     currency: str = "MXN"
     lots: list[LotIn]
+
+
+class ProcedureIn(ProcedureUpdateIn):
+    unit_key: str
 
 
 class ItemOut(Schema):

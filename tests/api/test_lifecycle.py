@@ -10,6 +10,7 @@ import pytest
 
 from licita.bidding import crypto
 from licita.bidding.models import Bid
+from licita.procurement.models import Procedure
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -302,3 +303,25 @@ def test_session_authenticated_browser_needs_the_csrf_token(frozen_clock):
 
     assert without.status_code in (401, 403)
     assert with_token.status_code == 201, with_token.content
+
+
+def test_a_draft_is_edited_with_put_and_a_published_procedure_is_not(api, frozen_clock):
+    office = factories.make_office()
+    operator = api(office.operator)
+    number = operator.post("/procedures", PROCEDURE | {"unit_key": office.unit.key}).json()["number"]
+    lots = [PROCEDURE["lots"][0] | {"estimated_value": "3100000.00"}]
+
+    edited = operator.put(f"/procedures/{number}", PROCEDURE | {"title": "Material de curación 2026", "lots": lots})
+    bad = operator.put(f"/procedures/{number}", PROCEDURE | {"title": ""})
+    factories.publish(office, Procedure.objects.get(number=number))
+    late = operator.put(f"/procedures/{number}", PROCEDURE)
+
+    assert edited.status_code == 200, edited.json()
+    assert (edited.json()["title"], Decimal(edited.json()["estimated_value"])) == (
+        "Material de curación 2026",
+        Decimal("3100000.00"),
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"]["field"] == "title"
+    assert late.status_code == 409
+    assert api().get(f"/procedures/{number}").json()["title"] == "Material de curación 2026"
