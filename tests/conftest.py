@@ -37,3 +37,21 @@ def frozen_clock():
     c = Clock()
     yield c
     clock.set_now(None)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Keep the serialized test data reachable for `serialized_rollback` tests, whatever the connection object.
+
+    Django keeps it on the connection object. Once Playwright's sync API runs (tests/e2e), code runs in
+    greenlets with contexts of their own, and `django.db.connections` (whose storage follows the context)
+    hands out other connection objects, which lack it: transactional tests then flushed without keeping the
+    content types and started from an empty database, without the legal rules the migrations seed. Put it
+    on the connection's class, where every connection object of the (single) test database finds it.
+    """
+    from django.db import connections  # noqa: PLC0415 - Django is set up by now
+
+    for alias in connections:
+        connection = connections[alias]
+        contents = connection.__dict__.get("_test_serialized_contents")
+        if contents is not None and len(connections.settings) == 1:
+            type(connection)._test_serialized_contents = contents  # noqa: SLF001
