@@ -54,4 +54,4 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         connection = connections[alias]
         contents = connection.__dict__.get("_test_serialized_contents")
         if contents is not None and len(connections.settings) == 1:
-            type(connection)._test_serialized_contents = contents  # noqa: SLF001
+            type(connection)._test_serialized_contents = contents
