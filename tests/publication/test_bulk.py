@@ -80,19 +80,24 @@ def test_dump_passes_the_reference_validator_and_compiler(dump, tmp_path):
             for record in json.loads(line)["records"]:
                 out.write(json.dumps(record["compiledRelease"]) + "\n")
 
-    validate = subprocess.run(
-        [
-            sys.executable,
-            tools / "ocds_validate.py",
-            "--extension",
-            EXTENSION,
-            dump / "releases.jsonl.gz",
-            dump / "records.jsonl.gz",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    validate = {
+        engine: subprocess.run(
+            [
+                sys.executable,
+                tools / "ocds_validate.py",
+                "--engine",
+                engine,
+                "--extension",
+                EXTENSION,
+                dump / "releases.jsonl.gz",
+                dump / "records.jsonl.gz",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for engine in ("jsonschema", "libcoveocds")
+    }
     compare = subprocess.run(
         [sys.executable, tools / "ocds_compile.py", dump / "releases.jsonl.gz", "--compare", records],
         capture_output=True,
@@ -100,8 +105,9 @@ def test_dump_passes_the_reference_validator_and_compiler(dump, tmp_path):
         check=False,
     )
 
-    assert validate.returncode == 0, validate.stdout[-3000:] + validate.stderr[-3000:]
-    assert " 0 errors" in validate.stdout.strip().splitlines()[-1]
+    for engine, run in validate.items():
+        assert run.returncode == 0, engine + run.stdout[-3000:] + run.stderr[-3000:]
+        assert " 0 errors" in run.stdout.strip().splitlines()[-1], engine
     assert compare.returncode == 0, compare.stdout[-3000:] + compare.stderr[-3000:]
 
 
