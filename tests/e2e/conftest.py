@@ -8,8 +8,6 @@ skipped with the reason, except under CI=true, where they fail.
 
 from __future__ import annotations
 
-import functools
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -31,7 +29,6 @@ LAUNCH_ARGS = [
     "--disable-dev-shm-usage",
 ]
 FAILED = pytest.StashKey[bool]()
-I18N = Path(__file__).resolve().parents[2] / "licita" / "portal" / "i18n"
 #: Where `--screenshots` writes the pictures of the main pages.
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -138,23 +135,10 @@ def login(page: Any, username: str, password: str) -> None:
     assert "/cuenta/entrar/" not in page.url, page.locator("main").inner_text()
 
 
-@functools.cache
-def _pending_catalog() -> dict[str, str]:
-    """Return the Spanish of the portal's strings not yet compiled into the catalog (licita/portal/i18n/*.json)."""
-    merged: dict[str, str] = {}
-    for path in sorted(I18N.glob("*.json")):
-        merged |= json.loads(path.read_text(encoding="utf-8"))
-    return merged
-
-
 def t(msgid: str, *, exact: bool = True, **values: Any) -> re.Pattern[str]:
-    """Match a UI string in English or in Spanish, whichever the catalog serves today.
-
-    The areas' new strings reach the compiled catalog later (their Spanish waits in licita/portal/i18n/), so a
-    locator names the English msgid and accepts its Spanish from the catalog or from those files.
-    """
+    """Match a UI string in English or in Spanish (from the compiled catalog): a locator names the English msgid."""
     with translation.override("es"):
         compiled = translation.gettext(msgid)
-    variants = {msgid, compiled, _pending_catalog().get(msgid, msgid)}
+    variants = {msgid, compiled}
     alternatives = "|".join(re.escape(v % values if values else v) for v in sorted(variants))
     return re.compile(rf"^\s*(?:{alternatives})\s*\*?\s*$" if exact else f"(?:{alternatives})")
