@@ -131,8 +131,8 @@ def login(page: Any, username: str, password: str) -> None:
     page.get_by_label(re.compile("usuario|username", re.IGNORECASE)).fill(username)
     page.get_by_label(re.compile("contraseña|password", re.IGNORECASE)).fill(password)
     page.locator("main").get_by_role("button", name=re.compile("entrar|iniciar|log in", re.IGNORECASE)).click()
-    page.wait_for_load_state()
-    assert "/cuenta/entrar/" not in page.url, page.locator("main").inner_text()
+    # A click does not wait for the page it leads to: wait until the browser has left the login page.
+    page.wait_for_url(lambda url: "/cuenta/entrar/" not in url)
 
 
 def t(msgid: str, *, exact: bool = True, **values: Any) -> re.Pattern[str]:

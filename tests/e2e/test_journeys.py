@@ -87,7 +87,7 @@ def _supplier_finds_asks_and_bids(page: Any, rep: Any, number: str, price: str, 
     page.get_by_role("searchbox").or_(page.get_by_label(t("Search"))).first.fill("tomógrafos")
     page.locator("main form").first.get_by_role("button").first.click()
     page.locator("main").get_by_role("link", name=re.compile(re.escape(number) + "|" + TITLE)).first.click()
-    assert f"/procedimientos/{number}/" in page.url
+    page.wait_for_url(re.compile(rf"/procedimientos/{re.escape(number)}/$"))
     page.goto(f"/proveedor/procedimientos/{number}/")
     if ask:
         page.get_by_label(t("Your question")).fill("¿Se acepta la entrega en dos exhibiciones?")

@@ -37,6 +37,7 @@ def test_search_filters_narrow_the_results_and_stay_in_the_url(frozen_clock, pag
     page.get_by_label(t("Search")).first.fill("vacun")
     page.get_by_label(t("Contract type")).select_option("servicios")
     page.locator("main form[role=search]").get_by_role("button", name=t("Search")).click()
+    page.wait_for_url(re.compile("contract_type=servicios"))
 
     results = page.locator("main").inner_text()
     assert numbers["services"] in results
@@ -58,14 +59,14 @@ def test_language_switch_goes_to_english_and_back_on_the_same_page(frozen_clock,
     assert page.locator("html").get_attribute("lang") == "es"
 
     page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
+    page.wait_for_function("document.documentElement.lang === 'en'")
 
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.url.endswith("/buscar/")
     assert page.locator("header.site").get_by_role("link", name="Search").is_visible()
 
     page.get_by_role("button", name="Español").click()
-    page.wait_for_load_state()
+    page.wait_for_function("document.documentElement.lang === 'es'")
 
     assert page.locator("html").get_attribute("lang") == "es"
     assert page.locator("header.site").get_by_role("link", name="Buscar").is_visible()
