@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "licita.procurement",
     "licita.bidding",
     "licita.publication",
+    "licita.ledger",
     "licita.api",
 ]
 
@@ -145,6 +146,14 @@ LICITA_KEYS_DIR = Path(os.environ.get("LICITA_KEYS_DIR", VAR_DIR / "keys"))
 LICITA_OCID_PREFIX = os.environ.get("LICITA_OCID_PREFIX", "ocds-lct000")
 # Public base URL, used for absolute links in published open data.
 LICITA_PUBLIC_URL = os.environ.get("LICITA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public ledger: its checkpoints' origin line (a URL without scheme), its Ed25519 key (a base64 seed; empty:
+# a key file in LICITA_KEYS_DIR, created on first use) and the verifier keys of earlier keys, comma-separated,
+# still published so that old checkpoints keep verifying after a rotation (docs/ledger.md).
+LICITA_LEDGER_ORIGIN = os.environ.get("LICITA_LEDGER_ORIGIN", "") or (
+    LICITA_PUBLIC_URL.split("://", 1)[-1] + "/ledger"
+)
+LICITA_LEDGER_KEY = os.environ.get("LICITA_LEDGER_KEY", "")
+LICITA_LEDGER_PREVIOUS_KEYS = [k for k in os.environ.get("LICITA_LEDGER_PREVIOUS_KEYS", "").split(",") if k.strip()]
 LICITA_BULK_DIR = Path(os.environ.get("LICITA_BULK_DIR", VAR_DIR / "bulk"))
 LICITA_WORKER_INTERVAL = float(os.environ.get("LICITA_WORKER_INTERVAL", "15"))
 

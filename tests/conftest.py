@@ -39,6 +39,28 @@ def frozen_clock():
     clock.set_now(None)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the test database's flushes empty the ledger tables, whose triggers refuse DELETE on SQLite.
+
+    Transactional tests end with a flush (DELETE FROM every table on SQLite; TRUNCATE on PostgreSQL, which
+    row triggers do not see). Drop the ledger's triggers at the start of the flush and put them back at its
+    end, in the same transaction: outside flushes, the database keeps refusing deletes.
+    """
+    from django.db.backends.sqlite3.operations import DatabaseOperations  # noqa: PLC0415
+
+    from licita.ledger.triggers import create_sql, drop_sql  # noqa: PLC0415
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):  # type: ignore[no-untyped-def]
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if not statements or "ledger_leaf" not in tables:
+            return statements
+        return [*drop_sql("sqlite"), *statements, *create_sql("sqlite")]
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Keep the serialized test data reachable for `serialized_rollback` tests, whatever the connection object.
 

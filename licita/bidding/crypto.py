@@ -245,18 +245,18 @@ def _key_file_create(path: Path) -> None:
 
 
 @functools.lru_cache(maxsize=8)
-def _signing_key_cached(seed_b64: str, keys_dir: Path) -> Ed25519PrivateKey:
+def _signing_key_cached(seed_b64: str, keys_dir: Path, filename: str = SIGNING_KEY_FILENAME) -> Ed25519PrivateKey:
     if seed_b64:
         return Ed25519PrivateKey.from_private_bytes(_seed_decode(seed_b64, source="the configured seed"))
-    path = keys_dir / SIGNING_KEY_FILENAME
+    path = keys_dir / filename
     if not path.exists():
         _key_file_create(path)
     return Ed25519PrivateKey.from_private_bytes(_seed_decode(path.read_text(encoding="ascii"), source=str(path)))
 
 
-def signing_key_load(*, seed_b64: str, keys_dir: Path) -> Ed25519PrivateKey:
-    """Return the platform Ed25519 key from `seed_b64`, else from `keys_dir`, creating the key file if missing."""
-    return _signing_key_cached(seed_b64, keys_dir)
+def signing_key_load(*, seed_b64: str, keys_dir: Path, filename: str = SIGNING_KEY_FILENAME) -> Ed25519PrivateKey:
+    """Return an Ed25519 key from `seed_b64`, else from `keys_dir / filename`, creating the key file if missing."""
+    return _signing_key_cached(seed_b64, keys_dir, filename)
 
 
 def public_key_b64(key: Ed25519PrivateKey) -> str:

@@ -27,8 +27,11 @@ from licita.core.errors import Conflict, InvalidTransition, NotFound, Validation
 from licita.core.money import parse_amount
 from licita.core.permissions import require_buyer, supplier_of
 from licita.documents.store import blob_get, blob_put
+from licita.ledger.models import LeafKind
+from licita.ledger.services import checkpoint_sign, ledger_append, receipt_digest
 from licita.procurement.models import EvaluationMethod, Procedure, ProcedureType, Status
 from licita.procurement.services import _close_if_due, _locked, _move, _publish, sanction_check
+from licita.publication.build import ocid_for
 
 if TYPE_CHECKING:
     from licita.accounts.models import Supplier
@@ -308,20 +311,31 @@ def bid_submit(
         sealed_size=len(sealed),
         committed_at=committed_at,
     )
-    bid.receipt = crypto.receipt_sign(
-        key=platform_signing_key(),
-        payload={
-            "type": "licita-bid-receipt-v1",
-            "procedure": procedure.number,
-            "ocid_suffix": procedure.expediente,
-            "bidder_rfc": supplier.rfc,
-            "bid_id": str(bid.pk),
-            "version": str(version),
-            "bid_sha256": digest,
-            "committed_at": committed_at.astimezone(dt.UTC).isoformat(),
-            "deadline": procedure.submission_deadline.astimezone(dt.UTC).isoformat(),  # type: ignore[union-attr]
-        },
+    payload = {
+        "type": "licita-bid-receipt-v1",
+        "procedure": procedure.number,
+        "ocid_suffix": procedure.expediente,
+        "bidder_rfc": supplier.rfc,
+        "bid_id": str(bid.pk),
+        "version": str(version),
+        "bid_sha256": digest,
+        "committed_at": committed_at.astimezone(dt.UTC).isoformat(),
+        "deadline": procedure.submission_deadline.astimezone(dt.UTC).isoformat(),  # type: ignore[union-attr]
+    }
+    # The ledger holds the receipt's digest (not who bid: that stays sealed until the opening); the signed
+    # receipt then names its leaf, and carries the checkpoint that covers it.
+    ocid = ocid_for(procedure)
+    leaf = ledger_append(
+        kind=LeafKind.BID_RECEIPT,
+        entry={"ocid": ocid, "receipt_sha256": receipt_digest(payload), "committed_at": payload["committed_at"]},
+        ocid=ocid,
+        ref=f"bid:{bid.pk}",
     )
+    payload["ledger_index"] = str(leaf.index)
+    bid.receipt = crypto.receipt_sign(key=platform_signing_key(), payload=payload)
+    covering = checkpoint_sign()
+    if covering is not None:
+        bid.receipt["checkpoint"] = covering.note
     bid.save(update_fields=["receipt"])
     audit_append(
         actor=actor,
@@ -396,6 +410,14 @@ def bids_open(*, actor: User | None, procedure: Procedure, shares: Sequence[str]
             given=len(cleaned),
         )
     private = crypto.key_combine(mnemonics=cleaned)
+    ocid = ocid_for(procedure)
+    for number, share in enumerate(cleaned, 1):
+        ledger_append(
+            kind=LeafKind.KEY_SHARE,
+            entry={"ocid": ocid, "share": number, "of": len(cleaned), "share_sha256": crypto.sha256_hex(share.encode())},
+            ocid=ocid,
+            ref=f"opening:{procedure.pk}",
+        )
     public = X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()
     if public != bytes(opening_key.public_key):
         raise OpeningRefused(_("These shares do not belong to this procedure's opening key"), rule="wrong_shares")

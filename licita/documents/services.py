@@ -17,6 +17,9 @@ from licita.documents.models import Document, DocumentKind
 from licita.documents.store import blob_put
 from licita.procurement.models import Procedure, Status
 
+from licita.ledger.models import LeafKind
+from licita.ledger.services import ledger_append
+
 if TYPE_CHECKING:
     from licita.accounts.models import User
 
@@ -65,6 +68,23 @@ def document_attach(
         uploaded_by=actor,
     )
     from licita.procurement.services import _publish, _visible  # noqa: PLC0415
+    from licita.publication.build import ocid_for  # noqa: PLC0415
+
+    ocid = ocid_for(procedure)
+    ledger_append(
+        kind=LeafKind.DOCUMENT,
+        entry={
+            "ocid": ocid,
+            "document_id": str(document.pk),
+            "sha256": digest,
+            "size": len(data),
+            "filename": filename,
+            "title": title,
+            "document_type": kind,
+        },
+        ocid=ocid,
+        ref=str(document.pk),
+    )
 
     if _visible(procedure):
         _publish(procedure, "planning" if procedure.status == Status.DRAFT else "tenderUpdate")

@@ -8,6 +8,7 @@ are never overwritten or deleted.
 from __future__ import annotations
 
 import concurrent.futures
+import base64
 import contextlib
 import csv
 import datetime as dt
@@ -311,6 +312,36 @@ def _csv_tables(folder: Path, progress: Progress | None) -> list[dict[str, Any]]
     return entries
 
 
+def _ledger_files(folder: Path, progress: Progress | None) -> list[dict[str, Any]]:
+    """Write the public ledger: its leaves (each line the exact bytes hashed), checkpoints and verifier keys."""
+    from licita.ledger.services import verifier_keys  # noqa: PLC0415
+
+    def leaves() -> Iterator[bytes]:
+        for done, (data,) in enumerate(_rows('SELECT data FROM ledger_leaf ORDER BY "index"'), 1):
+            yield _bytes(data)
+            if progress and done % 100_000 == 0:
+                progress("ledger", done)
+
+    def checkpoints() -> Iterator[bytes]:
+        for size, root, note in _rows("SELECT size, root, note FROM ledger_checkpoint ORDER BY size"):
+            root_text = root.decode() if isinstance(root, bytes) else root
+            note_text = note.decode() if isinstance(note, bytes) else note
+            root_b64 = base64.b64encode(bytes.fromhex(root_text)).decode("ascii")
+            yield _dumps({"size": size, "root": root_b64, "note": note_text}).encode()
+
+    entries = [
+        _write_gzip_lines(folder / "ledger-leaves.jsonl.gz", leaves()),
+        _write_gzip_lines(folder / "ledger-checkpoints.jsonl.gz", checkpoints()),
+    ]
+    sink = _Sink(folder / "ledger-key.txt")
+    with sink:
+        sink.write("".join(f"{key}\n" for key in verifier_keys()).encode())
+    entries.append(
+        {"name": "ledger-key.txt", "size": sink.size, "sha256": sink.digest.hexdigest(), "lines": len(verifier_keys())}
+    )
+    return entries
+
+
 @contextlib.contextmanager
 def _snapshot() -> Iterator[str | None]:
     """Open a read-only transaction on one snapshot of the data; yield its id for other connections, if any.
@@ -366,8 +397,12 @@ def dump_write(*, out: Path, name: str | None = None, progress: Progress | None 
     jobs: list[Callable[[], list[dict[str, Any]]]] = [
         lambda: [_write_gzip_lines(tmp / "releases.jsonl.gz", _release_lines(uri + "releases.jsonl.gz", progress))],
         lambda: [_write_gzip_lines(tmp / "records.jsonl.gz", _record_lines(uri + "records.jsonl.gz", progress))],
-        lambda: _csv_tables(tmp, progress),
+        lambda: [*_csv_tables(tmp, progress), *_ledger_files(tmp, progress)],
     ]
+    from licita.ledger.services import checkpoint_tick  # noqa: PLC0415
+
+    if not connection.in_atomic_block:
+        checkpoint_tick()  # the dump's log then ends with a checkpoint that covers it all
     try:
         with _snapshot() as snapshot:
             counts = {"releases": Release.objects.count(), "records": Record.objects.count()}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from licita.core import clock
+from licita.ledger.services import release_logged
 from licita.publication.build import build_release, ocid_for
 from licita.publication.feed import releases_sequence_after_commit
 from licita.publication.merge import Compiler, merge_rules
@@ -60,6 +61,7 @@ def release_emit(*, procedure: Procedure, tags: list[str], date: dt.datetime | N
         tags=tags,
         data=data,
     )
+    release_logged(release_data=data)
     transaction.on_commit(releases_sequence_after_commit)
     merger = compiler()
 

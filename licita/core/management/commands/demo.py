@@ -41,6 +41,7 @@ from licita.accounts.models import CompanySize, Institution, PurchasingUnit, Rol
 from licita.accounts.rfc import rfc_generate
 from licita.bidding import crypto
 from licita.bidding import services as bidding
+from licita.ledger.services import checkpoint_tick
 from licita.core import clock
 from licita.core.errors import LicitaError
 from licita.procurement import services as proc
@@ -2199,10 +2200,12 @@ class Command(BaseCommand):
             try:
                 following = gen.send(None)
             except StopIteration:
+                checkpoint_tick()  # as the worker does while the log grows
                 continue
             except LicitaError as error:
                 msg = f"demo: «{label}» failed at {at:%Y-%m-%d %H:%M}: {error.message} {error.detail}"
                 raise CommandError(msg) from error
+            checkpoint_tick()
             heapq.heappush(heap, (following, next(counter), label, gen))
 
     def _summary(self, builder: Builder, keys_path: Path, password: str) -> None:

@@ -1,4 +1,4 @@
-"""The background worker: persists time-driven transitions (submission closes at the deadline)."""
+"""The background worker: time-driven transitions, the feed sequence, ledger checkpoints, daily bulk files."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
+from licita.ledger.services import checkpoint_tick
 from licita.procurement.services import procedures_tick
 from licita.publication.bulk import dump_daily
 from licita.publication.feed import releases_sequence
@@ -41,6 +42,8 @@ class Command(BaseCommand):
                 if moved or options["once"]:
                     self.stdout.write(f"worker: {moved} procedure(s) closed at their deadline")
                 releases_sequence()
+                if checkpoint_tick() is not None and options["once"]:
+                    self.stdout.write("worker: ledger checkpoint signed")
                 folder = dump_daily()
                 if folder is not None:
                     self.stdout.write(f"worker: daily OCDS bulk files written to {folder}")
