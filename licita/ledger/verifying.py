@@ -17,7 +17,7 @@ from licita.bidding.services import platform_signing_key
 from licita.core.errors import NotFound, ValidationError
 from licita.ledger import merkle, note, selectors
 from licita.ledger.canonical import release_digest
-from licita.ledger.models import Leaf, LeafKind
+from licita.ledger.models import Checkpoint, Leaf, LeafKind
 from licita.ledger.services import b64, receipt_digest, verifier_keys
 
 RECEIPT_MAX_BYTES = 64 * 1024
@@ -28,6 +28,19 @@ def _latest() -> tuple[Any, note.Checkpoint]:
     row = selectors.checkpoint_latest()
     verifiers = [note.parse_verifier_key(key) for key in verifier_keys()]
     return row, note.open_checkpoint(row.note, verifiers, origin=settings.LICITA_LEDGER_ORIGIN)
+
+
+def ledger_summary() -> dict[str, Any]:
+    """Return what the ledger page shows: size, latest checkpoint, keys, and the commands to verify."""
+    latest = Checkpoint.objects.order_by("-size").first()
+    return {
+        "ledger_size": selectors.size(),
+        "checkpoint": latest,
+        "checkpoint_count": Checkpoint.objects.count(),
+        "verifier_keys": verifier_keys(),
+        "origin": settings.LICITA_LEDGER_ORIGIN,
+        "public_url": settings.LICITA_PUBLIC_URL,
+    }
 
 
 def _prove(leaf: Leaf, size: int, root: bytes) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy
 
 from licita.accounts.models import Institution
 from licita.core import clock
-from licita.core.errors import NotFound
+from licita.core.errors import LicitaError, NotFound
+from licita.ledger.verifying import ledger_summary, procedure_check, receipt_check
 from licita.portal import charts
 from licita.portal import selectors_public as sel
 from licita.portal.templatetags.portal import mx_compact, mx_int, mx_money
@@ -32,6 +33,14 @@ UNIT_KEY = re.compile(r"^[0-9A-Z]{9}$")
 
 def _any(label: Any) -> list[tuple[str, Any]]:
     return [("", label)]
+
+
+class ReceiptForm(forms.Form):
+    receipt = forms.CharField(
+        label=gettext_lazy("Bid receipt (the JSON you were given)"),
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        max_length=64 * 1024,
+    )
 
 
 class SearchForm(forms.Form):
@@ -304,6 +313,39 @@ def supplier_detail(request: HttpRequest, rfc: str) -> HttpResponse:
     return render(request, "portal/public/supplier.html", context)
 
 
+def ledger_page(request: HttpRequest) -> HttpResponse:
+    """Show the latest checkpoint, how to verify the ledger, and a form to prove a bid receipt."""
+    context: dict[str, Any] = {"nav": "ledger", **ledger_summary()}
+    status = 200
+    if request.method == "POST":
+        form = ReceiptForm(request.POST)
+        if form.is_valid():
+            try:
+                context["receipt_result"] = receipt_check(raw=form.cleaned_data["receipt"])
+            except LicitaError as error:
+                form.add_error("receipt", error.message)
+        if not form.is_valid():
+            status = 400
+    else:
+        form = ReceiptForm()
+    context["form"] = form
+    return render(request, "portal/public/ledger.html", context, status=status)
+
+
+def ledger_procedure(request: HttpRequest, ref: str) -> HttpResponse:
+    """Prove every ledger entry of one procedure against the latest checkpoint."""
+    try:
+        file = sel.procedure_file(ref=ref, at=clock.now())
+        result = procedure_check(ocid=ocid_for(file.procedure))
+    except NotFound:
+        raise Http404(ref) from None
+    return render(
+        request,
+        "portal/public/ledger_procedure.html",
+        {"nav": "ledger", "p": file.procedure, "result": result, **ledger_summary()},
+    )
+
+
 def data_page(request: HttpRequest) -> HttpResponse:
     """List the bulk open-data files and the API."""
     return render(request, "portal/public/data.html", {"dumps": dumps_list(), "nav": "data"})
@@ -317,4 +359,6 @@ urlpatterns: list[URLPattern] = [
     path("uc/<str:key>/", unit_detail, name="unit_detail"),
     path("proveedores/<str:rfc>/", supplier_detail, name="supplier_detail"),
     path("datos/", data_page, name="data"),
+    path("bitacora/", ledger_page, name="ledger"),
+    path("bitacora/procedimientos/<str:ref>/", ledger_procedure, name="ledger_procedure"),
 ]
