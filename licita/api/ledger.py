@@ -10,7 +10,7 @@ from ninja import Router
 
 from licita.ledger import selectors
 from licita.ledger.services import b64, verifier_keys
-from licita.ledger.verifying import receipt_check
+from licita.ledger.verifying import procedure_check, receipt_check
 
 router = Router(tags=["ledger"])
 
@@ -55,7 +55,9 @@ def leaves(request: HttpRequest, start: int = 0, limit: int = 100) -> dict[str, 
     page = selectors.leaves_page(start=start, limit=limit)
     return {
         "size": page["size"],
-        "leaves": [{"index": leaf.index, "kind": leaf.kind, "data": leaf.data, "hash": leaf.hash} for leaf in page["leaves"]],
+        "leaves": [
+            {"index": leaf.index, "kind": leaf.kind, "data": leaf.data, "hash": leaf.hash} for leaf in page["leaves"]
+        ],
         "next": page["next"],
     }
 
@@ -89,8 +91,6 @@ def consistency(request: HttpRequest, first: int, second: int | None = None) -> 
 @router.get("/ledger/procedures/{ocid}", response=dict[str, Any])
 def procedure(request: HttpRequest, ocid: str) -> dict[str, Any]:
     """Return a procedure's leaves, each proven against the latest checkpoint."""
-    from licita.ledger.verifying import procedure_check
-
     return procedure_check(ocid=ocid)
 
 

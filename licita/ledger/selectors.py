@@ -28,7 +28,10 @@ def _node_getter(positions: Iterable[tuple[int, int]]) -> merkle.GetNode:
         query = Q()
         for level, index in wanted:
             query |= Q(level=level, index=index)
-        found = {(level, index): bytes(h) for level, index, h in Node.objects.filter(query).values_list("level", "index", "hash")}
+        found = {
+            (level, index): bytes(h)
+            for level, index, h in Node.objects.filter(query).values_list("level", "index", "hash")
+        }
 
     def get(level: int, index: int) -> bytes:
         try:

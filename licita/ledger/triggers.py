@@ -17,15 +17,19 @@ def create_sql(vendor: str) -> list[str]:
                 END;
                 $$ LANGUAGE plpgsql""",
                 f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+                (
+                    f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                    f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
+                ),
             ]
         elif vendor == "sqlite":
             for op in ("UPDATE", "DELETE"):
                 statements += [
                     f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}",
-                    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END",
+                    (
+                        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
+                    ),
                 ]
     return statements
 

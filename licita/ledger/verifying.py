@@ -70,15 +70,19 @@ def procedure_check(*, ocid: str) -> dict[str, Any]:
     if not leaves:
         raise NotFound(_("No ledger entries for %(ocid)s") % {"ocid": ocid})
     row, checkpoint = _latest()
-    releases = {
-        release_id: data
-        for release_id, data in Release.objects.filter(ocid=ocid).values_list("release_id", "data")
-    }
+    releases = dict(Release.objects.filter(ocid=ocid).values_list("release_id", "data"))
     results = []
     for leaf in leaves:
         if leaf.index >= checkpoint.size:
-            results.append({"index": leaf.index, "kind": leaf.kind, "data": json.loads(leaf.data), "included": None,
-                            "message": _("Not yet covered by a checkpoint (one is signed every minute)")})
+            results.append(
+                {
+                    "index": leaf.index,
+                    "kind": leaf.kind,
+                    "data": json.loads(leaf.data),
+                    "included": None,
+                    "message": _("Not yet covered by a checkpoint (one is signed every minute)"),
+                }
+            )
             continue
         result = _prove(leaf, checkpoint.size, checkpoint.root)
         if leaf.kind == LeafKind.RELEASE:
@@ -87,7 +91,9 @@ def procedure_check(*, ocid: str) -> dict[str, Any]:
             result["release_matches"] = same
             if not same:
                 result["included"] = False
-                result["message"] = _("The published release %(id)s does not match its ledger entry") % {"id": leaf.ref}
+                result["message"] = _("The published release %(id)s does not match its ledger entry") % {
+                    "id": leaf.ref
+                }
         results.append(result)
     return {
         "ocid": ocid,
@@ -116,28 +122,59 @@ def receipt_check(*, raw: bytes | str) -> dict[str, Any]:
         raise ValidationError(_("The receipt has no payload"), field="receipt", rule="format")
     checks: list[dict[str, Any]] = []
     signed = crypto.receipt_verify(receipt=receipt, public_key_b64=crypto.public_key_b64(platform_signing_key()))
-    checks.append({"check": "signature", "ok": signed, "message": _("Signed by the platform") if signed else _("The signature does not verify: the receipt was altered or is not from this platform")})
+    checks.append(
+        {
+            "check": "signature",
+            "ok": signed,
+            "message": _("Signed by the platform")
+            if signed
+            else _("The signature does not verify: the receipt was altered or is not from this platform"),
+        }
+    )
     payload = receipt["payload"]
     index_text = payload.get("ledger_index")
     leaf = None
     if isinstance(index_text, str) and index_text.isdigit():
         leaf = Leaf.objects.filter(index=int(index_text)).first()
     if leaf is None or leaf.kind != LeafKind.BID_RECEIPT:
-        checks.append({"check": "leaf", "ok": False, "message": _("The ledger has no bid-receipt entry at the index this receipt names")})
+        checks.append(
+            {
+                "check": "leaf",
+                "ok": False,
+                "message": _("The ledger has no bid-receipt entry at the index this receipt names"),
+            }
+        )
         return {"valid": False, "checks": checks}
     entry = json.loads(leaf.data)
     same = entry.get("receipt_sha256") == receipt_digest(payload)
-    checks.append({"check": "leaf", "ok": same, "index": leaf.index, "message": _("Entry %(index)s of the ledger holds this receipt's digest") % {"index": leaf.index} if same else _("Entry %(index)s of the ledger holds a different digest") % {"index": leaf.index}})
+    checks.append(
+        {
+            "check": "leaf",
+            "ok": same,
+            "index": leaf.index,
+            "message": _("Entry %(index)s of the ledger holds this receipt's digest") % {"index": leaf.index}
+            if same
+            else _("Entry %(index)s of the ledger holds a different digest") % {"index": leaf.index},
+        }
+    )
     try:
         row, checkpoint = _latest()
     except NotFound:
         checks.append({"check": "inclusion", "ok": None, "message": _("No checkpoint yet")})
         return {"valid": False, "checks": checks}
     if leaf.index >= checkpoint.size:
-        checks.append({"check": "inclusion", "ok": None, "message": _("Not yet covered by a checkpoint (one is signed every minute)")})
+        checks.append(
+            {
+                "check": "inclusion",
+                "ok": None,
+                "message": _("Not yet covered by a checkpoint (one is signed every minute)"),
+            }
+        )
         return {"valid": False, "checks": checks}
     proven = _prove(leaf, checkpoint.size, checkpoint.root)
-    checks.append({"check": "inclusion", "ok": proven["included"], "message": proven["message"], "proof": proven["proof"]})
+    checks.append(
+        {"check": "inclusion", "ok": proven["included"], "message": proven["message"], "proof": proven["proof"]}
+    )
     return {
         "valid": all(c["ok"] for c in checks),
         "checks": checks,

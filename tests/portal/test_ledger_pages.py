@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
+from django.db import connection
 from django.urls import reverse
 
 from licita.bidding import services as bidding
@@ -51,8 +51,6 @@ def test_procedure_ledger_page_proves_every_entry_of_the_procedure(client, froze
 
 
 def test_procedure_ledger_page_flags_a_release_changed_after_it_was_logged(client, frozen_clock):
-    from django.db import connection
-
     procedure, _ = _procedure_with_bid()
     ledger.checkpoint_sign()
     release = procedure.releases.order_by("id").first()

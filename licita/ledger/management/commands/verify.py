@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         sys.exit(verify.main(argv[2:], stdout=sys.stdout, stderr=sys.stderr))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Called only through `call_command`: run the verifier with `args`."""
-        status = verify.main(list(args), stdout=self.stdout._out, stderr=self.stderr._out)  # noqa: SLF001
+        """Run the verifier with `args` (only reached through `call_command`)."""
+        status = verify.main(list(args), stdout=cast("TextIO", self.stdout), stderr=cast("TextIO", self.stderr))
         if status:
             raise CommandError(f"verification failed (exit status {status})", returncode=status)
