@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "licita.bidding",
     "licita.publication",
     "licita.ledger",
+    "licita.ops",
+    "licita.continuity",  # continuity (issue 7)
     "licita.api",
 ]
 
@@ -54,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After sessions, locale and authentication: its refusals are rendered pages in the user's language.
+    "licita.ops.middleware.ReadOnlyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -72,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "licita.portal.context.workspaces",
+                "licita.ops.middleware.read_only_context",
             ],
         },
     },
@@ -120,6 +125,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 # Password-reset mail: printed on the console unless an SMTP server is configured.
+ADMINS = [("Licita", a.strip()) for a in os.environ.get("LICITA_ADMIN_EMAILS", "").split(",") if a.strip()]
 EMAIL_BACKEND = os.environ.get("LICITA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("LICITA_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("LICITA_EMAIL_PORT", "25"))
@@ -132,10 +138,22 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_USE_FINDERS = True
 
-# Documents: a simple local content-addressed store for now.
+# Documents: the local content-addressed store, the source of truth (licita/documents/store.py).
 LICITA_DOCUMENTS_DIR = Path(os.environ.get("LICITA_DOCUMENTS_DIR", VAR_DIR / "documents"))
 LICITA_MAX_DOCUMENT_BYTES = int(os.environ.get("LICITA_MAX_DOCUMENT_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(LICITA_MAX_DOCUMENT_BYTES * 1.5)
+# --- Document replica and scrubber (docs/operations.md, "Documents, replication and scrubbing") ---
+# An S3-compatible object store that gets a copy of every blob after the local durable write. An empty endpoint
+# means no replica. The timeout (seconds) bounds connecting and each read, so a hung store cannot hold an upload.
+LICITA_S3_ENDPOINT = os.environ.get("LICITA_S3_ENDPOINT", "")
+LICITA_S3_BUCKET = os.environ.get("LICITA_S3_BUCKET", "licita-documents")
+LICITA_S3_ACCESS_KEY = os.environ.get("LICITA_S3_ACCESS_KEY", "")
+LICITA_S3_SECRET_KEY = os.environ.get("LICITA_S3_SECRET_KEY", "")
+LICITA_S3_REGION = os.environ.get("LICITA_S3_REGION", "us-east-1")
+LICITA_S3_TIMEOUT = float(os.environ.get("LICITA_S3_TIMEOUT", "5"))
+# The worker re-hashes every stored blob (locally and on the replica) at most once per this many hours.
+LICITA_SCRUB_INTERVAL_HOURS = float(os.environ.get("LICITA_SCRUB_INTERVAL_HOURS", "24"))
+# --- end document replica and scrubber ---
 
 # Platform signing key (Ed25519) for bid receipts: base64 of the 32-byte seed, or a file in var/keys.
 LICITA_SIGNING_KEY = os.environ.get("LICITA_SIGNING_KEY", "")
@@ -154,7 +172,18 @@ LICITA_LEDGER_ORIGIN = os.environ.get("LICITA_LEDGER_ORIGIN", "") or (
 )
 LICITA_LEDGER_KEY = os.environ.get("LICITA_LEDGER_KEY", "")
 LICITA_LEDGER_PREVIOUS_KEYS = [k for k in os.environ.get("LICITA_LEDGER_PREVIOUS_KEYS", "").split(",") if k.strip()]
+# Read-only mode and capacity (licita/ops): the shared runtime folder (default: in /dev/shm), how often a
+# read-only platform checks whether writes are possible again, the free-space floor under which writes are
+# refused, the forecast horizon that warns the operator, and how often free space is sampled.
+LICITA_RUNTIME_DIR = os.environ.get("LICITA_RUNTIME_DIR", "")
+LICITA_READONLY_PROBE_SECONDS = float(os.environ.get("LICITA_READONLY_PROBE_SECONDS", "5"))
+LICITA_MIN_FREE_BYTES = int(os.environ.get("LICITA_MIN_FREE_BYTES", str(256 * 2**20)))
+LICITA_CAPACITY_WARN_DAYS = float(os.environ.get("LICITA_CAPACITY_WARN_DAYS", "7"))
+LICITA_CAPACITY_SAMPLE_SECONDS = float(os.environ.get("LICITA_CAPACITY_SAMPLE_SECONDS", "300"))
+LICITA_DATABASE_VOLUME = os.environ.get("LICITA_DATABASE_VOLUME", "")
 LICITA_BULK_DIR = Path(os.environ.get("LICITA_BULK_DIR", VAR_DIR / "bulk"))
+# Backups (`licita backup`, `licita drill`): the folder that receives one folder per backup.
+LICITA_BACKUP_DIR = Path(os.environ.get("LICITA_BACKUP_DIR", VAR_DIR / "backups"))
 LICITA_WORKER_INTERVAL = float(os.environ.get("LICITA_WORKER_INTERVAL", "15"))
 
 LOGGING = {

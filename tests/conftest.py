@@ -14,6 +14,11 @@ def _isolated_storage(settings, tmp_path):
     settings.LICITA_DOCUMENTS_DIR = tmp_path / "documents"
     settings.LICITA_KEYS_DIR = tmp_path / "keys"
     settings.LICITA_SIGNING_KEY = ""
+    settings.LICITA_RUNTIME_DIR = str(tmp_path / "run")  # the read-only state file, one per test
+    settings.LICITA_MIN_FREE_BYTES = 0  # tests of the free-space floor set their own
+    from licita.ops import state  # noqa: PLC0415
+
+    state.reset_for_tests()
 
 
 @pytest.fixture
@@ -46,6 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
     row triggers do not see). Drop the ledger's triggers at the start of the flush and put them back at its
     end, in the same transaction: outside flushes, the database keeps refusing deletes.
     """
+    import django.db.backends.sqlite3.base  # noqa: F401, PLC0415 - first: operations imports it circularly
     from django.db.backends.sqlite3.operations import DatabaseOperations  # noqa: PLC0415
 
     from licita.ledger.triggers import create_sql, drop_sql  # noqa: PLC0415

@@ -26,9 +26,12 @@ from licita.bidding.models import Bid
 from licita.bidding.selectors import bid_count_before_opening, bids_for_actor
 from licita.core import clock
 from licita.core.errors import LicitaError, NotFound
+from licita.documents.download import download_response
 from licita.documents.models import Document
 from licita.documents.services import document_attach
 from licita.documents.store import blob_get
+from licita.ops import state as write_state
+from licita.ops.middleware import refusal as read_only_refusal
 from licita.procurement import selectors
 from licita.procurement import services as proc
 from licita.procurement.models import Clarification, Milestone, Procedure
@@ -95,6 +98,10 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(OperationalError)
 def _database_unavailable(request: HttpRequest, exc: OperationalError) -> HttpResponse:
     logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+    if write_state.note_failure(write_state.DATABASE, exc):
+        current = write_state.current(fresh=True)
+        if current is not None:
+            return read_only_refusal(request, current)
     return _error(
         request,
         503,
@@ -387,9 +394,7 @@ def document_download(request: HttpRequest, sha256: str) -> HttpResponse:
     )
     if doc is None:
         raise NotFound(_("Document not found"))
-    response = HttpResponse(blob_get(sha256), content_type=doc.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
-    return response
+    return download_response(blob_get(sha256), content_type=doc.content_type, filename=doc.filename)
 
 
 @procedures.get("/procedures/{ref}/clarifications", response={200: list[s.ClarificationOut], **ERRORS})

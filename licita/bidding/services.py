@@ -414,7 +414,12 @@ def bids_open(*, actor: User | None, procedure: Procedure, shares: Sequence[str]
     for number, share in enumerate(cleaned, 1):
         ledger_append(
             kind=LeafKind.KEY_SHARE,
-            entry={"ocid": ocid, "share": number, "of": len(cleaned), "share_sha256": crypto.sha256_hex(share.encode())},
+            entry={
+                "ocid": ocid,
+                "share": number,
+                "of": len(cleaned),
+                "share_sha256": crypto.sha256_hex(share.encode()),
+            },
             ocid=ocid,
             ref=f"opening:{procedure.pk}",
         )

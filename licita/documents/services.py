@@ -14,11 +14,11 @@ from licita.core.audit import audit_append
 from licita.core.errors import ValidationError
 from licita.core.permissions import require_buyer
 from licita.documents.models import Document, DocumentKind
+from licita.documents.sniff import ALLOWED, allowed_names, sniff
 from licita.documents.store import blob_put
-from licita.procurement.models import Procedure, Status
-
 from licita.ledger.models import LeafKind
 from licita.ledger.services import ledger_append
+from licita.procurement.models import Procedure, Status
 
 if TYPE_CHECKING:
     from licita.accounts.models import User
@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 def document_attach(
     *, actor: User | None, procedure: Procedure, kind: str, title: str, filename: str, content_b64: str
 ) -> Document:
-    """Store a document durably and attach it to a procedure of the actor's unit."""
+    """Store a document durably and attach it to a procedure of the actor's unit.
+
+    Its type is told from its content (`sniff`): executables, HTML and unknown binary data are refused.
+    """
     procedure = Procedure.objects.select_for_update().select_related("unit").get(pk=procedure.pk)
     require_buyer(
         actor, procedure.unit, visible=procedure.status != Status.DRAFT or procedure.announced_at is not None
@@ -45,17 +48,30 @@ def document_attach(
         raise ValidationError(_("title is required (at most 300 characters)"), field="title", rule="required")
     if not filename or len(filename) > 255 or "/" in filename or "\\" in filename:
         raise ValidationError(_("filename must be a plain file name"), field="filename", rule="filename")
+    limit = settings.LICITA_MAX_DOCUMENT_BYTES
+    if len(content_b64 or "") > 4 * (limit // 3 + 1):  # too large before decoding it: refuse without the copy
+        raise ValidationError(
+            _("The document exceeds %(n)d bytes") % {"n": limit}, field="content_b64", rule="max_size"
+        )
     try:
         data = base64.b64decode(content_b64 or "", validate=True)
     except (binascii.Error, ValueError):
         raise ValidationError(_("content_b64 must be base64"), field="content_b64", rule="base64") from None
     if not data:
         raise ValidationError(_("The document is empty"), field="content_b64", rule="required")
-    if len(data) > settings.LICITA_MAX_DOCUMENT_BYTES:
+    if len(data) > limit:
         raise ValidationError(
-            _("The document exceeds %(n)d bytes") % {"n": settings.LICITA_MAX_DOCUMENT_BYTES},
+            _("The document exceeds %(n)d bytes") % {"n": limit}, field="content_b64", rule="max_size"
+        )
+    sniffed = sniff(data, filename)
+    if not sniffed.allowed:
+        raise ValidationError(
+            _("The file is %(detected)s, which is not accepted; accepted types: %(allowed)s")
+            % {"detected": sniffed.label, "allowed": allowed_names()},
             field="content_b64",
-            rule="max_size",
+            rule="type",
+            detected=sniffed.kind,
+            allowed=list(ALLOWED),
         )
     digest = blob_put(data)
     document = Document.objects.create(
@@ -63,6 +79,7 @@ def document_attach(
         kind=kind,
         title=title,
         filename=filename,
+        content_type=sniffed.content_type,
         sha256=digest,
         size=len(data),
         uploaded_by=actor,

@@ -13,7 +13,7 @@ def create_sql(vendor: str) -> list[str]:
             statements += [
                 f"""CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
                 BEGIN
-                    RAISE EXCEPTION '{table} is append-only: % refused', TG_OP;
+                    RAISE EXCEPTION USING MESSAGE = '{table} is append-only: ' || TG_OP || ' refused';
                 END;
                 $$ LANGUAGE plpgsql""",
                 f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",

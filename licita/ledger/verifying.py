@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from licita.bidding import crypto
 from licita.bidding.services import platform_signing_key
-from licita.core.errors import NotFound, ValidationError
+from licita.core.errors import NotFound
 from licita.ledger import merkle, note, selectors
 from licita.ledger.canonical import release_digest
 from licita.ledger.models import Checkpoint, Leaf, LeafKind
@@ -107,19 +107,21 @@ def receipt_check(*, raw: bytes | str) -> dict[str, Any]:
     """Check a bid receipt: its signature, the leaf it names (same digest) and that leaf's inclusion proof."""
     if isinstance(raw, bytes):
         if len(raw) > RECEIPT_MAX_BYTES:
-            raise ValidationError(_("The receipt is too large"), field="receipt", rule="max_size")
+            raise selectors.InvalidParameter(_("The receipt is too large"), field="receipt", rule="max_size")
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise ValidationError(_("The receipt must be UTF-8 text"), field="receipt", rule="utf8") from None
+            raise selectors.InvalidParameter(
+                _("The receipt must be UTF-8 text"), field="receipt", rule="utf8"
+            ) from None
     try:
         receipt = json.loads(raw)
-    except ValueError:
-        raise ValidationError(
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to be a receipt
+        raise selectors.InvalidParameter(
             _("The receipt must be the JSON you were given when you submitted the bid"), field="receipt", rule="json"
         ) from None
     if not isinstance(receipt, dict) or not isinstance(receipt.get("payload"), dict):
-        raise ValidationError(_("The receipt has no payload"), field="receipt", rule="format")
+        raise selectors.InvalidParameter(_("The receipt has no payload"), field="receipt", rule="format")
     checks: list[dict[str, Any]] = []
     signed = crypto.receipt_verify(receipt=receipt, public_key_b64=crypto.public_key_b64(platform_signing_key()))
     checks.append(
@@ -134,7 +136,7 @@ def receipt_check(*, raw: bytes | str) -> dict[str, Any]:
     payload = receipt["payload"]
     index_text = payload.get("ledger_index")
     leaf = None
-    if isinstance(index_text, str) and index_text.isdigit():
+    if isinstance(index_text, str) and index_text.isascii() and index_text.isdigit():  # not "²"
         leaf = Leaf.objects.filter(index=int(index_text)).first()
     if leaf is None or leaf.kind != LeafKind.BID_RECEIPT:
         checks.append(
@@ -146,7 +148,11 @@ def receipt_check(*, raw: bytes | str) -> dict[str, Any]:
         )
         return {"valid": False, "checks": checks}
     entry = json.loads(leaf.data)
-    same = entry.get("receipt_sha256") == receipt_digest(payload)
+    try:
+        digest = receipt_digest(payload)
+    except (ValueError, RecursionError):  # NaN or Infinity in the payload: not canonical JSON, not a receipt
+        digest = None
+    same = digest is not None and entry.get("receipt_sha256") == digest
     checks.append(
         {
             "check": "leaf",

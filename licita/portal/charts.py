@@ -136,3 +136,41 @@ def bar_chart_horizontal(
     )
     label = f"{title}. {describe(rows, fmt)}" if rows else title
     return _svg("hbars", width, height, label, body)
+
+
+def line_chart(
+    points: Sequence[tuple[str, Number]], *, title: str, fmt: Formatter = _plain, width: int = 560, height: int = 160
+) -> SafeString:
+    """Return a line over time (points in order, labelled by their first and last label), from zero up."""
+    top, bottom, left = 16, 24, 8
+    plot_w, plot_h = width - 2 * left, height - top - bottom
+    scale = _scale(points)
+    step = plot_w / max(len(points) - 1, 1)
+    coords = [
+        (round(left + i * step, 1), round(top + plot_h - plot_h * float(v) / scale, 1))
+        for i, (_l, v) in enumerate(points)
+    ]
+    path = " ".join(f"{x},{y}" for x, y in coords)
+    body = format_html(
+        '<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>'
+        '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>'
+        '<text x="{}" y="{}" font-size="12" fill="{}">{}</text>'
+        '<text x="{}" y="{}" font-size="12" fill="{}" text-anchor="end">{}</text>',
+        path,
+        BAR,
+        left,
+        width - left,
+        top + plot_h,
+        top + plot_h,
+        LINE,
+        left,
+        height - 6,
+        MUTED,
+        points[0][0] if points else "",
+        width - left,
+        height - 6,
+        MUTED,
+        points[-1][0] if points else "",
+    )
+    label = f"{title}. {describe([points[0], points[-1]], fmt)}" if points else title
+    return _svg("line", width, height, label, body)

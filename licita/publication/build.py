@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 
 from licita.bidding.models import Bid, BidStatus
+from licita.continuity.ocds import contingency_fields  # continuity (issue 7)
 from licita.procurement.models import (
     AwardStatus,
     ContractStatus,
@@ -257,6 +258,8 @@ def build_release(
             }
         },
         "tender": tender,
+        # --- continuity (issue 7): the outage of a back-captured procedure, and its lateness ---
+        "contingency": contingency_fields(procedure),
     }
 
     if procedure.opened_at is not None:

@@ -7,8 +7,8 @@ are never overwritten or deleted.
 
 from __future__ import annotations
 
-import concurrent.futures
 import base64
+import concurrent.futures
 import contextlib
 import csv
 import datetime as dt

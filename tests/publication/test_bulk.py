@@ -50,13 +50,16 @@ def test_dump_writes_every_file_with_a_true_manifest(dump):
     names = {f["name"] for f in manifest["files"]}
     assert names == {"releases.jsonl.gz", "records.jsonl.gz"} | {
         f"{t}.csv" for t in ("procedures", "lots", "items", "bids", "awards", "contracts", "parties")
-    }
+    } | {"ledger-leaves.jsonl.gz", "ledger-checkpoints.jsonl.gz", "ledger-key.txt"}
     for entry in manifest["files"]:
         data = (dump / entry["name"]).read_bytes()
         assert (len(data), hashlib.sha256(data).hexdigest()) == (entry["size"], entry["sha256"])
     with gzip.open(dump / "releases.jsonl.gz", "rt") as fh:
         releases = [r["id"] for line in fh for r in json.loads(line)["releases"]]
     assert releases == list(Release.objects.order_by("id").values_list("release_id", flat=True))
+    with gzip.open(dump / "ledger-leaves.jsonl.gz", "rt", encoding="utf-8") as fh:
+        logged = [json.loads(line)["release_id"] for line in fh if '"kind":"release"' in line]
+    assert logged == releases  # every release of the dump is in the dump's ledger, in order
 
 
 def test_csv_tables_open_in_a_spreadsheet_with_the_bids_after_opening(dump):

@@ -41,9 +41,9 @@ from licita.accounts.models import CompanySize, Institution, PurchasingUnit, Rol
 from licita.accounts.rfc import rfc_generate
 from licita.bidding import crypto
 from licita.bidding import services as bidding
-from licita.ledger.services import checkpoint_tick
 from licita.core import clock
 from licita.core.errors import LicitaError
+from licita.ledger.services import checkpoint_tick
 from licita.procurement import services as proc
 from licita.procurement.models import (
     Award,
@@ -2142,9 +2142,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=2026, help="Random seed (default 2026); crypto keys always differ."
         )
+        # --- continuity (issue 7) ---
+        parser.add_argument(
+            "--outage",
+            action="store_true",
+            help="Then replay July 2022 on the demo data: an outage, extensions, offline procedures (see README).",
+        )
+        # --- end continuity ---
 
     def handle(self, *_args: Any, **options: Any) -> None:
         existing = _existing_data()
+        # --- continuity (issue 7): on existing demo data, --outage only replays the outage ---
+        if existing and options["outage"]:
+            self._outage()
+            return
+        # --- end continuity ---
         if existing:
             if options["if_empty"]:
                 self.stdout.write(f"demo: the database already has data ({existing}); nothing done.")
@@ -2183,6 +2195,16 @@ class Command(BaseCommand):
         finally:
             clock.set_now(None)
         self._summary(builder, keys_path, password)
+        if options["outage"]:  # continuity (issue 7)
+            self._outage()
+
+    def _outage(self) -> None:
+        """Replay July 2022 on the demo data (licita/continuity/demo.py); continuity (issue 7)."""
+        from licita.continuity.demo import replay  # noqa: PLC0415
+
+        self.stdout.write("July 2022, replayed …")
+        with transaction.atomic():
+            replay(self.stdout.write)
 
     @staticmethod
     def _simulate(

@@ -1,0 +1,153 @@
+"""`licita contingency`: outages, officials' keys, signed offline files and the overdue check.
+
+licita contingency keygen --key FILE                       # on the unit's laptop: make a key, print its public half
+licita contingency register-key --unit KEY --user NAME --public-key B64
+licita contingency export --key FILE --outage N --unit KEY --input ROWS.json --output SIGNED.json
+licita contingency import SIGNED.json [--user NAME]
+licita contingency declare --start ISO [--end ISO] --affected TEXT --cause TEXT [--user NAME]
+licita contingency close --outage N --end ISO [--user NAME]
+licita contingency overdue                                  # escalate overdue back-captures to the auditor
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from licita.accounts.models import PurchasingUnit, User
+from licita.continuity import services
+from licita.continuity.models import Outage
+from licita.core.errors import LicitaError
+
+
+def _user(name: str | None) -> User | None:
+    if not name:
+        return None
+    user = User.objects.filter(username=name).first()
+    if user is None:
+        msg = f"user {name!r} not found"
+        raise CommandError(msg)
+    return user
+
+
+def _when(text: str, field: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        msg = f"{field} must be an ISO date and time with its offset, e.g. 2022-07-15T16:00-05:00"
+        raise CommandError(msg) from None
+    if value.tzinfo is None:
+        msg = f"{field} must include a time zone offset"
+        raise CommandError(msg)
+    return value
+
+
+class Command(BaseCommand):
+    help = "Outages, officials' keys, signed offline contingency files, and the overdue check."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """Declare the subcommands."""
+        sub = parser.add_subparsers(dest="action", required=True)
+        p = sub.add_parser("keygen")
+        p.add_argument("--key", required=True)
+        p = sub.add_parser("register-key")
+        p.add_argument("--unit", required=True)
+        p.add_argument("--user", required=True)
+        p.add_argument("--public-key", required=True)
+        p = sub.add_parser("export")
+        p.add_argument("--key", required=True)
+        p.add_argument("--outage", type=int, required=True)
+        p.add_argument("--unit", required=True)
+        p.add_argument("--input", required=True, help="JSON list of procedures (ref, title, procedure_type, ...).")
+        p.add_argument("--output", required=True)
+        p = sub.add_parser("import")
+        p.add_argument("file")
+        p.add_argument("--user")
+        p = sub.add_parser("declare")
+        p.add_argument("--start", required=True)
+        p.add_argument("--end")
+        p.add_argument("--affected", required=True)
+        p.add_argument("--cause", required=True)
+        p.add_argument("--user")
+        p = sub.add_parser("close")
+        p.add_argument("--outage", type=int, required=True)
+        p.add_argument("--end", required=True)
+        p.add_argument("--user")
+        sub.add_parser("overdue")
+        sub.add_parser("publish-extensions")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Run the subcommand; a refusal is printed with its field and rule, and nothing is written."""
+        try:
+            getattr(self, "_" + options["action"].replace("-", "_"))(options)
+        except LicitaError as exc:
+            detail = ", ".join(f"{k}={v}" for k, v in exc.detail.items())
+            msg = f"{exc.message} ({exc.code}{'; ' + detail if detail else ''})"
+            raise CommandError(msg) from None
+
+    def _keygen(self, options: dict[str, Any]) -> None:
+        path = Path(options["key"])
+        if path.exists():
+            msg = f"{path} exists: not overwritten"
+            raise CommandError(msg)
+        key = Ed25519PrivateKey.generate()
+        path.write_text(base64.b64encode(key.private_bytes_raw()).decode() + "\n", encoding="ascii")
+        path.chmod(0o600)
+        self.stdout.write(base64.b64encode(key.public_key().public_bytes_raw()).decode())
+
+    def _register_key(self, options: dict[str, Any]) -> None:
+        unit = PurchasingUnit.objects.filter(key=options["unit"].upper()).first()
+        if unit is None:
+            msg = f"unit {options['unit']!r} not found"
+            raise CommandError(msg)
+        user = _user(options["user"])
+        assert user is not None
+        key = services.official_key_register(actor=None, unit=unit, user=user, public_key=options["public_key"])
+        self.stdout.write(f"key {key.key_id} registered for {user.username} of {unit.key}")
+
+    def _export(self, options: dict[str, Any]) -> None:
+        seed = base64.b64decode(Path(options["key"]).read_text(encoding="ascii").strip())
+        key = Ed25519PrivateKey.from_private_bytes(seed)
+        rows = json.loads(Path(options["input"]).read_text(encoding="utf-8"))
+        signed = services.contingency_file_sign(
+            key=key, payload={"outage": options["outage"], "unit": options["unit"].upper(), "procedures": rows}
+        )
+        Path(options["output"]).write_text(json.dumps(signed, ensure_ascii=False, indent=1), encoding="utf-8")
+        self.stdout.write(f"{len(rows)} procedure(s) signed with key {signed['key_id']} into {options['output']}")
+
+    def _import(self, options: dict[str, Any]) -> None:
+        items = services.contingency_import(actor=_user(options.get("user")), raw=Path(options["file"]).read_bytes())
+        self.stdout.write(f"{len(items)} contingency procedure(s) registered")
+
+    def _declare(self, options: dict[str, Any]) -> None:
+        outage = services.outage_declare(
+            actor=_user(options.get("user")),
+            start=_when(options["start"], "--start"),
+            end=_when(options["end"], "--end") if options.get("end") else None,
+            affected=options["affected"],
+            cause=options["cause"],
+        )
+        self.stdout.write(f"outage {outage.pk} recorded; {outage.extended_count} procedure(s) extended")
+
+    def _close(self, options: dict[str, Any]) -> None:
+        outage = Outage.objects.filter(pk=options["outage"]).first()
+        if outage is None:
+            msg = f"outage {options['outage']} not found"
+            raise CommandError(msg)
+        outage = services.outage_close(
+            actor=_user(options.get("user")), outage=outage, end=_when(options["end"], "--end")
+        )
+        self.stdout.write(f"outage {outage.pk} closed; {outage.extended_count} procedure(s) extended")
+
+    def _publish_extensions(self, options: dict[str, Any]) -> None:
+        count = services.extension_releases_publish()
+        self.stdout.write(f"{count} extension release(s) published")
+
+    def _overdue(self, options: dict[str, Any]) -> None:
+        self.stdout.write(f"{services.contingency_overdue_check()} contingency procedure(s) escalated to the auditor")

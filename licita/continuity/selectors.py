@@ -1,0 +1,260 @@
+"""Reads of the continuity office: the public outages, and the accountability report of one outage."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from licita.continuity.models import ContingencyProcedure, Outage, UploadStatus
+from licita.core import clock
+from licita.core.errors import NotFound, ValidationError
+
+
+def outage_list() -> QuerySet[Outage]:
+    """Return every outage, newest first (they are all public)."""
+    return Outage.objects.order_by("-started_at")
+
+
+def outage_get(*, pk: int) -> Outage:
+    """Return one outage or refuse with "not found"."""
+    outage = Outage.objects.filter(pk=pk).first()
+    if outage is None:
+        raise NotFound(_("Outage not found"))
+    return outage
+
+
+@dataclass
+class Row:
+    """One contingency procedure as the report shows it."""
+
+    pk: int
+    institution: str
+    unit: str
+    unit_name: str
+    ref: str
+    title: str
+    procedure_type: str
+    amount: Decimal
+    currency: str
+    carried_out_at: dt.datetime
+    status: str
+    days_late: int
+    escalated: bool
+    number: str | None
+
+
+@dataclass
+class Group:
+    """Totals of an institution or unit (or the whole outage)."""
+
+    key: str
+    name: str
+    count: int = 0
+    amount: Decimal = Decimal(0)
+    complete: int = 0
+    partial: int = 0
+    missing: int = 0
+    late: int = 0
+    days_late: int = 0
+
+    def add(self, row: Row) -> None:
+        """Count one row in the totals."""
+        self.count += 1
+        self.amount += row.amount
+        setattr(self, row.status, getattr(self, row.status) + 1)
+        if row.days_late:
+            self.late += 1
+            self.days_late = max(self.days_late, row.days_late)
+
+
+@dataclass
+class Report:
+    """The accountability report of one outage."""
+
+    outage: Outage
+    total: Group
+    institutions: list[Group]
+    units: list[Group]
+    rows: list[Row] = field(default_factory=list)
+
+
+def days_late(deadline: dt.datetime | None, completed: dt.datetime | None, now: dt.datetime) -> int:
+    """Return whole days (rounded up) past the back-capture deadline, at completion or now."""
+    if deadline is None:
+        return 0
+    end = completed or now
+    if end <= deadline:
+        return 0
+    late = end - deadline
+    return late.days + (1 if late.seconds or late.microseconds else 0)
+
+
+def report_build(*, outage: Outage) -> Report:
+    """Return counts, amounts, upload status and lateness per institution and unit, with every procedure."""
+    now = clock.now()
+    deadline = outage.upload_deadline
+    values = (
+        ContingencyProcedure.objects.filter(outage=outage)
+        .order_by("unit__institution__siglas", "unit__key", "ref")
+        .values_list(
+            "pk",
+            "unit__institution__siglas",
+            "unit__institution__name",
+            "unit__key",
+            "unit__name",
+            "ref",
+            "title",
+            "procedure_type",
+            "amount",
+            "currency",
+            "carried_out_at",
+            "procedure_id",
+            "completed_at",
+            "escalated_at",
+            "procedure__number",
+        )
+    )
+    total = Group(key="", name=_("All"))
+    institutions: dict[str, Group] = {}
+    units: dict[str, Group] = {}
+    rows = []
+    for (
+        pk,
+        siglas,
+        inst_name,
+        key,
+        unit_name,
+        ref,
+        title,
+        ptype,
+        amount,
+        currency,
+        at,
+        proc_id,
+        completed,
+        escalated,
+        number,
+    ) in values.iterator(chunk_size=5000):
+        if completed is not None:
+            status = UploadStatus.COMPLETE.value
+        elif proc_id is not None:
+            status = UploadStatus.PARTIAL.value
+        else:
+            status = UploadStatus.MISSING.value
+        row = Row(
+            pk,
+            siglas,
+            key,
+            unit_name,
+            ref,
+            title,
+            ptype,
+            amount,
+            currency,
+            at,
+            status,
+            days_late(deadline, completed, now),
+            escalated is not None,
+            number,
+        )
+        rows.append(row)
+        total.add(row)
+        institutions.setdefault(siglas, Group(key=siglas, name=inst_name)).add(row)
+        units.setdefault(key, Group(key=key, name=f"{siglas} — {unit_name}")).add(row)
+    return Report(
+        outage=outage, total=total, institutions=list(institutions.values()), units=list(units.values()), rows=rows
+    )
+
+
+CSV_COLUMNS = (
+    "institution",
+    "unit",
+    "ref",
+    "title",
+    "procedure_type",
+    "amount",
+    "currency",
+    "carried_out_at",
+    "status",
+    "days_late",
+    "escalated",
+    "procedure_number",
+)
+
+
+def report_csv(report: Report) -> str:
+    """Return the report's procedures as CSV (one row per contingency procedure)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for r in report.rows:
+        writer.writerow(
+            [
+                r.institution,
+                r.unit,
+                r.ref,
+                r.title,
+                r.procedure_type,
+                f"{r.amount:.2f}",
+                r.currency,
+                r.carried_out_at.isoformat(),
+                r.status,
+                r.days_late,
+                "yes" if r.escalated else "no",
+                r.number or "",
+            ]
+        )
+    return out.getvalue()
+
+
+@dataclass
+class Match:
+    """One procedure of an external list, and what the platform holds for it."""
+
+    line: int
+    unit: str
+    ref: str
+    amount: str
+    status: str
+
+
+def external_match(*, outage: Outage, lines: Iterable[str]) -> list[Match]:
+    """Match an external list (CSV with columns `unit` and `ref`, `amount` optional) against the outage's records.
+
+    Each expected procedure is `unregistered` (the unit never registered it), or its upload status.
+    """
+    reader = csv.DictReader(lines)
+    names = {n.strip().lower() for n in (reader.fieldnames or [])}
+    if not {"unit", "ref"} <= names:
+        raise ValidationError(
+            _("The list must be CSV with the columns unit and ref (amount is optional)"), field="file", rule="columns"
+        )
+    known = {
+        (unit, ref): (proc_id, completed)
+        for unit, ref, proc_id, completed in ContingencyProcedure.objects.filter(outage=outage).values_list(
+            "unit__key", "ref", "procedure_id", "completed_at"
+        )
+    }
+    matches = []
+    for i, raw in enumerate(reader, start=2):
+        row: dict[str, Any] = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        key = (row.get("unit", "").upper(), row.get("ref", ""))
+        found = known.get(key)
+        if found is None:
+            status = "unregistered"
+        elif found[1] is not None:
+            status = UploadStatus.COMPLETE.value
+        elif found[0] is not None:
+            status = UploadStatus.PARTIAL.value
+        else:
+            status = UploadStatus.MISSING.value
+        matches.append(Match(i, key[0], key[1], row.get("amount", ""), status))
+    return matches

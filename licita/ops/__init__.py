@@ -1,0 +1,1 @@
+"""Operations: health, metrics, read-only mode, capacity, status page, backups."""
