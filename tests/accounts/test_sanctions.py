@@ -57,6 +57,8 @@ def sample_path():
     def locate(name: str) -> Path:
         path = _compranet_dir() / name
         if not path.is_file():
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"sample file {path} is missing; CI must have ../shared")
             pytest.skip(f"sample file {path} not found (set LICITA_SHARED_DIR)")
         return path
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import random
 import subprocess
 import sys
@@ -915,9 +916,12 @@ def test_random_sequences_cover_both_modes():
 REFERENCE_TOOL = SHARED.parent / "tools" / "ocds_compile.py"
 
 
-@pytest.mark.skipif(not REFERENCE_TOOL.is_file(), reason="shared/tools/ocds_compile.py not found")
 def test_reference_tool_agrees(tmp_path):
     """`ocds_compile.py --compare`, the check the platform's records are held to, finds no difference."""
+    if not REFERENCE_TOOL.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{REFERENCE_TOOL} is missing; CI must have ../shared")
+        pytest.skip(f"{REFERENCE_TOOL} not found (set LICITA_SHARED_DIR)")
     groups = dict(SAMPLE_GROUPS)
     for name, releases in EDGE_CASES.items():
         groups[f"edge-{name}"] = releases
