@@ -161,11 +161,6 @@ def checkpoint_latest() -> Checkpoint:
     return latest
 
 
-def checkpoint_covering(index: int) -> Checkpoint | None:
-    """Return the first checkpoint that covers leaf `index`, if any yet."""
-    return Checkpoint.objects.filter(size__gt=index).order_by("size").first()
-
-
 def leaves_of_ocid(ocid: str) -> list[Leaf]:
     """Return the leaves about one procedure (its releases, documents…), in log order."""
     return list(Leaf.objects.filter(ocid=ocid).order_by("index"))

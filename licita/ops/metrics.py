@@ -41,17 +41,6 @@ def observe(request: HttpRequest, response: HttpResponse, seconds: float) -> Non
     LATENCY.labels(method).observe(seconds)
 
 
-def _gauge(name: str, doc: str, value: float | None, labels: dict[str, str] | None = None) -> Metric | None:
-    if value is None:
-        return None
-    family = GaugeMetricFamily(name, doc, labels=list(labels) if labels else None)
-    if labels:
-        family.add_metric(list(labels.values()), value)
-    else:
-        family.add_metric([], value)
-    return family
-
-
 class PlatformCollector(Collector):
     """Gauges computed at scrape time."""
 
