@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.conf import settings
@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from licita.accounts.models import CustodianKey, Membership, Role, User
+from licita.accounts.models import CustodianKey, Membership, Role, Supplier, User
 from licita.bidding import crypto
 from licita.bidding.errors import DeadlinePassed, OpeningRefused
 from licita.bidding.models import Bid, BidDocument, BidLot, BidStatus, OpeningKey, ShareEnvelope
@@ -29,12 +29,11 @@ from licita.core.permissions import require_buyer, supplier_of
 from licita.documents.store import blob_get, blob_put
 from licita.ledger.models import LeafKind
 from licita.ledger.services import checkpoint_sign, ledger_append, receipt_digest
-from licita.procurement.models import EvaluationMethod, Procedure, ProcedureType, Status
+from licita.procurement.models import EvaluationMethod, Procedure, ProcedureType, Provenance, Status
+from licita.procurement.search import search_text_refresh
 from licita.procurement.services import _close_if_due, _locked, _move, _publish, sanction_check
 from licita.publication.build import ocid_for
-
-if TYPE_CHECKING:
-    from licita.accounts.models import Supplier
+from licita.publication.services import release_emit
 
 MAX_BID_DOCUMENTS = 20
 DOCUMENT_KINDS = ("technical", "economic")
@@ -453,6 +452,144 @@ def bids_open(*, actor: User | None, procedure: Procedure, shares: Sequence[str]
     _publish(procedure, "tenderUpdate")
     audit_append(
         actor=actor, action="bids_opened", object_type="procedure", object_id=str(procedure.pk), data={"bids": opened}
+    )
+    return procedure
+
+
+@dataclass(frozen=True)
+class RecordedBidInput:
+    """A paper bid read out at an in-person opening: the bidder and its price per lot."""
+
+    supplier_rfc: str
+    lots: Sequence[BidLotInput]
+
+
+def _recorded_lots(procedure: Procedure, lots: Sequence[BidLotInput], prefix: str) -> dict[int, Decimal]:
+    numbers = set(procedure.lots.values_list("number", flat=True))
+    prices: dict[int, Decimal] = {}
+    for j, entry in enumerate(lots, start=1):
+        field = f"{prefix}.lots[{j}]"
+        if not isinstance(entry.lot, int) or entry.lot not in numbers:
+            raise ValidationError(
+                _("%(field)s: lot %(n)s does not exist in this procedure") % {"field": field, "n": entry.lot},
+                field=f"{field}.lot",
+                rule="exists",
+            )
+        if entry.lot in prices:
+            raise ValidationError(
+                _("%(field)s: lot %(n)s appears twice") % {"field": field, "n": entry.lot},
+                field=f"{field}.lot",
+                rule="unique",
+            )
+        prices[entry.lot] = parse_amount(entry.price, field=f"{field}.price")
+    if not prices:
+        raise ValidationError(
+            _("%(field)s prices no lot") % {"field": prefix}, field=f"{prefix}.lots", rule="required"
+        )
+    return prices
+
+
+@transaction.atomic
+def bids_record(
+    *, actor: User | None, procedure: Procedure, opened_at: dt.datetime, bids: Sequence[RecordedBidInput]
+) -> Procedure:
+    """Record the paper bids opened at an in-person act of a recorded procedure, dated when the act happened.
+
+    Paper bids were never sealed on the platform: they are stored opened, with their prices, the act's date
+    as their commit time and the digest of what was recorded, so that the evaluation, the fallo and the OCDS
+    bids extension work as for an opening held here. A procedure run on the platform is refused: its bids
+    are sealed and only `bids_open` opens them.
+    """
+    procedure = _locked(procedure)
+    require_buyer(actor, procedure.unit, visible=procedure.status != Status.DRAFT)
+    if procedure.provenance == Provenance.PLATFORM:
+        raise ValidationError(
+            _(
+                "Bids of a procedure run on the platform are sealed and opened on it; only a recorded procedure's"
+                " paper bids can be recorded"
+            ),
+            field="procedure",
+            rule="recorded_procedure",
+        )
+    if procedure.procedure_type == ProcedureType.DIRECT_AWARD:
+        raise InvalidTransition(_("A direct award takes no bids"), rule="direct_award")
+    if procedure.status == Status.DRAFT or procedure.published_at is None:
+        raise ValidationError(
+            _("Record the convocatoria before the bids of its opening"), field="procedure", rule="order"
+        )
+    if procedure.opened_at is not None or procedure.status not in (Status.PUBLISHED, Status.CLOSED):
+        raise Conflict(_("The bids of this procedure were already opened"), field="opened_at", rule="opened_once")
+    if not isinstance(opened_at, dt.datetime) or opened_at.tzinfo is None:
+        raise ValidationError(
+            _("opened_at must be a date and time with its time zone"), field="opened_at", rule="datetime"
+        )
+    if opened_at > clock.now():
+        raise ValidationError(_("opened_at cannot be in the future"), field="opened_at", rule="not_future")
+    if opened_at < procedure.published_at:
+        raise ValidationError(
+            _("opened_at (%(at)s) is before the convocatoria (%(published)s)")
+            % {"at": opened_at.isoformat(), "published": procedure.published_at.isoformat()},
+            field="opened_at",
+            rule="order",
+        )
+    invited = set(procedure.invitations.values_list("supplier__rfc", flat=True))
+    lots = {lot.number: lot for lot in procedure.lots.all()}
+    rows: list[tuple[Supplier, dict[int, Decimal]]] = []
+    for i, entry in enumerate(bids, start=1):
+        prefix = f"bids[{i}]"
+        rfc = (entry.supplier_rfc or "").strip().upper()
+        supplier = Supplier.objects.filter(rfc=rfc).first() if rfc else None
+        if supplier is None:
+            raise ValidationError(
+                _("%(field)s: %(rfc)s is not a registered supplier") % {"field": prefix, "rfc": rfc or "—"},
+                field=f"{prefix}.supplier_rfc",
+                rule="registered_supplier",
+            )
+        if any(s.pk == supplier.pk for s, _p in rows):
+            raise ValidationError(
+                _("%(field)s: %(rfc)s appears twice") % {"field": prefix, "rfc": rfc},
+                field=f"{prefix}.supplier_rfc",
+                rule="unique",
+            )
+        if procedure.procedure_type == ProcedureType.INVITATION and rfc not in invited:
+            raise ValidationError(
+                _("%(field)s: %(rfc)s was not invited to this procedure") % {"field": prefix, "rfc": rfc},
+                field=f"{prefix}.supplier_rfc",
+                rule="invited",
+            )
+        rows.append((supplier, _recorded_lots(procedure, entry.lots, prefix)))
+    for supplier, prices in rows:
+        content = crypto.canonical_json(
+            {
+                "format": "licita-recorded-bid-v1",
+                "procedure": procedure.number,
+                "supplier": supplier.rfc,
+                "lots": {str(n): str(p) for n, p in sorted(prices.items())},
+            }
+        )
+        bid = Bid.objects.create(
+            procedure=procedure,
+            supplier=supplier,
+            submitted_by=actor,  # type: ignore[misc]
+            status=BidStatus.OPENED,
+            sealed_sha256=crypto.sha256_hex(content),
+            sealed_size=len(content),
+            committed_at=opened_at,
+        )
+        BidLot.objects.bulk_create([BidLot(bid=bid, lot=lots[n], price=p) for n, p in prices.items()])
+    if procedure.status == Status.PUBLISHED:
+        _move(procedure, Status.CLOSED)
+    _move(procedure, Status.OPENED)
+    procedure.opened_at = opened_at
+    procedure.save(update_fields=["status", "updated_at", "opened_at"])
+    search_text_refresh(procedure)
+    release_emit(procedure=procedure, tags=["tenderUpdate"], date=opened_at)
+    audit_append(
+        actor=actor,
+        action="bids_recorded",
+        object_type="procedure",
+        object_id=str(procedure.pk),
+        data={"bids": len(rows), "opened_at": opened_at.isoformat()},
     )
     return procedure
 

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
 from licita.accounts.models import Membership, PurchasingUnit, Supplier
+from licita.continuity import backcapture
 from licita.continuity import services as cont
 from licita.continuity.models import Outage
 from licita.core import clock
@@ -105,11 +106,11 @@ def replay(out: Callable[[str], None]) -> Outage:
             for n, item in enumerate(registered):
                 if upload == "none" or (upload == "part" and n > 0):
                     continue
-                cont.contingency_backcapture_award(
+                backcapture.contingency_backcapture_award(
                     actor=operator, item=item, awarded_at=item.carried_out_at, exception_fraction="V"
                 )
                 if upload == "all":
-                    cont.contingency_backcapture_contract(
+                    backcapture.contingency_backcapture_contract(
                         actor=operator,
                         item=item,
                         signed_at=item.carried_out_at + dt.timedelta(hours=2),

@@ -43,15 +43,11 @@ from licita.ledger.models import LeafKind
 from licita.ledger.services import checkpoint_sign, ledger_append
 from licita.procurement import services as proc
 from licita.procurement.models import (
-    Award,
-    Character,
     ContractType,
-    Form,
     Invitation,
     LegalBasis,
     Procedure,
     ProcedureType,
-    Provenance,
     Status,
     TenderAmendment,
 )
@@ -732,108 +728,6 @@ def contingency_get(*, outage: Outage, unit_key: str, ref: str) -> ContingencyPr
             field="ref",
             rule="registered",
         )
-    return item
-
-
-def _lot_input(item: ContingencyProcedure) -> list[proc.LotInput]:
-    return [
-        proc.LotInput(
-            title=item.title[:300],
-            estimated_value=str(item.amount),
-            items=[proc.ItemInput(cucop="00000000", description=item.title[:500], quantity="1", unit="servicio")],
-        )
-    ]
-
-
-@transaction.atomic
-def contingency_backcapture_award(
-    *,
-    actor: User | None,
-    item: ContingencyProcedure,
-    awarded_at: dt.datetime,
-    law: str = "LAASSP",
-    exception_fraction: str = "",
-    justification: str = "",
-) -> Procedure:
-    """Back-capture a registered direct award: the procedure and its fallo, dated when it happened.
-
-    The procedure goes through `procedure_create` and `award_direct` like any other, with provenance
-    `contingency`; the act's real date is then recorded on the award and the procedure, and the release is
-    published now (its `publishedDate` is the upload).
-    """
-    item = ContingencyProcedure.objects.select_for_update().select_related("outage", "unit").get(pk=item.pk)
-    _require_unit(actor, item.unit)
-    if item.procedure_id is not None:
-        raise Duplicate(
-            _("Procedure %(ref)s is already back-captured") % {"ref": item.ref}, field="ref", rule="unique"
-        )
-    now = clock.now()
-    _in_outage(item.outage, awarded_at, "awarded_at", now=now)
-    if item.procedure_type != ProcedureType.DIRECT_AWARD:
-        raise ValidationError(
-            _("Only direct awards can be back-captured for now; procedure %(ref)s is a %(type)s")
-            % {"ref": item.ref, "type": ProcedureType(item.procedure_type).label},
-            field="procedure_type",
-            rule="backcapture_direct_award",
-        )
-    procedure = proc.procedure_create(
-        actor=actor,
-        unit_key=item.unit.key,
-        title=item.title,
-        law=law,
-        procedure_type=item.procedure_type,
-        character=Character.NATIONAL,
-        form=Form.IN_PERSON,
-        contract_type=item.contract_type,
-        legal_basis=item.legal_basis,
-        exception_fraction=exception_fraction,
-        justification=justification or _("Carried out in person during the outage %(id)s") % {"id": item.outage_id},
-        currency=item.currency,
-        lots=_lot_input(item),
-    )
-    Procedure.objects.filter(pk=procedure.pk).update(provenance=Provenance.CONTINGENCY)
-    procedure.provenance = Provenance.CONTINGENCY
-    item.procedure = procedure
-    item.save(update_fields=["procedure"])
-    proc.award_direct(
-        actor=actor,
-        procedure=procedure,
-        supplier_rfc=item.supplier_rfc,
-        lots=[proc.DirectAwardLot(lot=1, value=str(item.amount))],
-    )
-    Award.objects.filter(procedure=procedure).update(date=awarded_at)
-    Procedure.objects.filter(pk=procedure.pk).update(awarded_at=awarded_at)
-    procedure.refresh_from_db()
-    return procedure
-
-
-@transaction.atomic
-def contingency_backcapture_contract(
-    *,
-    actor: User | None,
-    item: ContingencyProcedure,
-    signed_at: dt.datetime,
-    start_date: dt.date,
-    end_date: dt.date,
-) -> ContingencyProcedure:
-    """Back-capture the signed contract of a back-captured award; the item is then fully uploaded."""
-    item = ContingencyProcedure.objects.select_for_update().select_related("outage", "unit").get(pk=item.pk)
-    _require_unit(actor, item.unit)
-    if item.procedure_id is None:
-        raise ValidationError(
-            _("Back-capture the award of %(ref)s first") % {"ref": item.ref}, field="ref", rule="order"
-        )
-    if item.completed_at is not None:
-        raise Duplicate(
-            _("The contract of %(ref)s is already back-captured") % {"ref": item.ref}, field="ref", rule="unique"
-        )
-    now = clock.now()
-    _in_outage(item.outage, signed_at, "signed_at", now=now)
-    award = Award.objects.filter(procedure_id=item.procedure_id).first()
-    assert award is not None
-    proc.contract_sign(actor=actor, award=award, start_date=start_date, end_date=end_date, date_signed=signed_at)
-    item.completed_at = now
-    item.save(update_fields=["completed_at"])
     return item
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from licita.continuity import backcapture
 from licita.continuity import services as cont
 from licita.continuity.errors import BadSignature
 from licita.continuity.models import ContingencyProcedure, Outage
@@ -85,8 +86,8 @@ def test_july_2022_replayed(client, frozen_clock, settings):
     # A back-captures everything, B only the award of B-1, C nothing.
     for ref in ("A-1", "A-2"):
         item = cont.contingency_get(outage=outage, unit_key=a.unit.key, ref=ref)
-        cont.contingency_backcapture_award(actor=a.operator, item=item, awarded_at=day, exception_fraction="V")
-        cont.contingency_backcapture_contract(
+        backcapture.contingency_backcapture_award(actor=a.operator, item=item, awarded_at=day, exception_fraction="V")
+        backcapture.contingency_backcapture_contract(
             actor=a.operator,
             item=item,
             signed_at=day + dt.timedelta(hours=3),
@@ -94,7 +95,7 @@ def test_july_2022_replayed(client, frozen_clock, settings):
             end_date=dt.date(2026, 12, 31),
         )
     b1 = cont.contingency_get(outage=outage, unit_key=b.unit.key, ref="B-1")
-    cont.contingency_backcapture_award(actor=b.operator, item=b1, awarded_at=day, exception_fraction="V")
+    backcapture.contingency_backcapture_award(actor=b.operator, item=b1, awarded_at=day, exception_fraction="V")
 
     # The deadline passes: what is not fully uploaded escalates to the auditor.
     frozen_clock.set(outage.upload_deadline + dt.timedelta(days=2, hours=1))

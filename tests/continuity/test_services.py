@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core import mail
 
 from licita.bidding import services as bidding
+from licita.continuity import backcapture
 from licita.continuity import services as cont
 from licita.continuity.errors import BadSignature, Duplicate, OutsideOutage
 from licita.continuity.models import ContingencyProcedure, DeadlineExtension, Outage, UploadStatus
@@ -283,12 +284,12 @@ def test_backcapture_award_and_contract_dated_when_they_happened(office, outage,
     awarded = START + dt.timedelta(days=1)
     signed = START + dt.timedelta(days=2)
 
-    procedure = cont.contingency_backcapture_award(
+    procedure = backcapture.contingency_backcapture_award(
         actor=office.operator, item=item, awarded_at=awarded, exception_fraction="V"
     )
     item.refresh_from_db()
     assert item.upload_status == UploadStatus.PARTIAL
-    cont.contingency_backcapture_contract(
+    backcapture.contingency_backcapture_contract(
         actor=office.operator,
         item=item,
         signed_at=signed,
@@ -315,12 +316,12 @@ def test_backcapture_refuses_a_signature_date_outside_the_outage_nothing_written
     item = cont.contingency_register(
         actor=office.operator, outage=outage, unit_key=office.unit.key, procedure=row("CP-1", rfc=supplier.rfc)
     )
-    cont.contingency_backcapture_award(
+    backcapture.contingency_backcapture_award(
         actor=office.operator, item=item, awarded_at=START + dt.timedelta(days=1), exception_fraction="V"
     )
 
     with pytest.raises(OutsideOutage) as refused:
-        cont.contingency_backcapture_contract(
+        backcapture.contingency_backcapture_contract(
             actor=office.operator,
             item=item,
             signed_at=END + dt.timedelta(days=3),
