@@ -18,6 +18,7 @@ from licita.accounts.services import supplier_register
 from licita.api import schemas as s
 from licita.api import serialize
 from licita.api.auth import AUTH, optional_actor, token_create, token_revoke
+from licita.api.continuity import router as continuity_router
 from licita.api.ledger import router as ledger_router
 from licita.api.ocds import router as ocds_router
 from licita.bidding import crypto
@@ -654,3 +655,4 @@ api.add_router("/", bids)
 api.add_router("/", contracts)
 api.add_router("/", ocds_router)
 api.add_router("/", ledger_router)
+api.add_router("/", continuity_router)

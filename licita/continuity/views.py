@@ -1,21 +1,40 @@
-"""Public pages of the continuity office: the outages, and the accountability page of each (HTML, CSV, OCDS)."""
+"""Pages of the continuity office: public outages, the buyer's contingency procedures, the auditor's overdue items.
+
+The public pages are the outages and the accountability page of each (HTML, CSV, OCDS); the buyer workspace lists
+the unit's contingency procedures, registers one from a form and imports a signed file; the auditor workspace lists
+the items past their back-capture deadline and runs the overdue check.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+from dataclasses import dataclass
 
 from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import URLPattern, path
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
 
-from licita.continuity import selectors
+from licita.accounts.models import PurchasingUnit
+from licita.continuity import selectors, services
+from licita.continuity.forms import ContingencyFileForm, ContingencyRegisterForm, service_error
+from licita.continuity.models import ContingencyProcedure
+from licita.core import clock
 from licita.core.errors import LicitaError, NotFound
 from licita.portal import charts
+from licita.portal import selectors_buyer as buyer_sel
+from licita.portal.selectors_supplier import AuditorScope, auditor_scope
 from licita.portal.templatetags.portal import mx_compact
+from licita.portal.views.buyer import buyer_required
 from licita.publication.models import Record
 
 
@@ -95,9 +114,189 @@ def outage_ocds(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json; charset=utf-8")
 
 
+# --- Reads of the workspaces (kept here while continuity/selectors.py has another owner) ----------------------
+
+
+def unit_contingency(*, unit: PurchasingUnit, outage: int | None = None) -> QuerySet[ContingencyProcedure]:
+    """Return a unit's contingency procedures, newest outage first, then by reference."""
+    qs = ContingencyProcedure.objects.filter(unit=unit)
+    if outage is not None:
+        qs = qs.filter(outage_id=outage)
+    return qs.select_related("outage", "unit__institution", "procedure").order_by("-outage__started_at", "ref")
+
+
+def overdue_contingency(*, scope: AuditorScope, now: dt.datetime) -> QuerySet[ContingencyProcedure]:
+    """Return the items of the scope past their back-capture deadline and not complete, or escalated."""
+    qs = ContingencyProcedure.objects.filter(
+        Q(outage__upload_deadline__lt=now, completed_at__isnull=True) | Q(escalated_at__isnull=False)
+    )
+    if scope.institution_ids is not None:
+        qs = qs.filter(unit__institution_id__in=scope.institution_ids)
+    return qs.select_related("outage", "unit__institution", "procedure").order_by(
+        "-outage__started_at", "unit__institution__siglas", "unit__key", "ref"
+    )
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """A contingency procedure as the workspaces show it: its upload status and how late it is."""
+
+    item: ContingencyProcedure
+    status: str
+    deadline: dt.datetime | None
+    days_late: int
+
+
+def _rows(items: list[ContingencyProcedure], now: dt.datetime) -> list[ItemRow]:
+    return [
+        ItemRow(
+            item=i,
+            status=str(i.upload_status),
+            deadline=i.outage.upload_deadline,
+            days_late=selectors.days_late(i.outage.upload_deadline, i.completed_at, now),
+        )
+        for i in items
+    ]
+
+
+# --- The buyer's contingency procedures ----------------------------------------------------------------------
+
+
+def _unit(request: HttpRequest, units: list[PurchasingUnit]) -> PurchasingUnit:
+    wanted = (request.POST.get("unit") if request.method == "POST" else None) or request.GET.get("uc")
+    return next((u for u in units if u.key == wanted), units[0])
+
+
+def _units(request: HttpRequest) -> list[PurchasingUnit]:
+    return buyer_sel.buyer_units(actor=request.user)  # type: ignore[arg-type]
+
+
+@buyer_required
+def buyer_contingency(request: HttpRequest) -> HttpResponse:
+    """List the unit's contingency procedures per outage with their upload status, deadline and lateness."""
+    units = _units(request)
+    unit = _unit(request, units)
+    rows = _rows(list(unit_contingency(unit=unit)), clock.now())
+    context = {"nav": "buyer_contingency", "here": "list", "unit": unit, "units": units, "rows": rows}
+    return render(request, "continuity/buyer_contingency.html", context)
+
+
+@buyer_required
+def buyer_contingency_register(request: HttpRequest) -> HttpResponse:
+    """Register one procedure carried out in person during an outage; a refusal lands next to its field."""
+    units = _units(request)
+    unit = _unit(request, units)
+    if request.method != "POST":
+        form = ContingencyRegisterForm(units=units, initial={"unit": unit.key})
+    else:
+        form = ContingencyRegisterForm(request.POST, units=units)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                item = services.contingency_register(
+                    actor=request.user,  # type: ignore[arg-type]
+                    outage=data["outage"],
+                    unit_key=data["unit"],
+                    procedure=services.ContingencyInput(
+                        ref=data["ref"],
+                        title=data["title"],
+                        procedure_type=data["procedure_type"],
+                        contract_type=data["contract_type"],
+                        legal_basis=data["legal_basis"],
+                        supplier_rfc=data["supplier_rfc"],
+                        amount=data["amount"],
+                        carried_out_at=data["carried_out_at"],
+                    ),
+                )
+            except LicitaError as exc:
+                service_error(form, exc)
+            else:
+                messages.success(request, _("Procedure %(ref)s was registered.") % {"ref": item.ref})
+                return redirect(reverse("buyer_contingency") + f"?uc={item.unit.key}")
+    context = {"nav": "buyer_contingency", "here": "register", "unit": unit, "units": units, "form": form}
+    return render(request, "continuity/buyer_contingency_register.html", context)
+
+
+@buyer_required
+def buyer_contingency_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a contingency file signed by the unit's official; every procedure in it is imported, or none."""
+    units = _units(request)
+    unit = _unit(request, units)
+    form = ContingencyFileForm(request.POST, request.FILES) if request.method == "POST" else ContingencyFileForm()
+    if request.method == "POST" and form.is_valid():
+        try:
+            items = services.contingency_import(actor=request.user, raw=form.cleaned_data["file"])  # type: ignore[arg-type]
+        except LicitaError as exc:
+            service_error(form, exc, default="file")
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d procedure was imported from the signed file.",
+                    "%(n)d procedures were imported from the signed file.",
+                    len(items),
+                )
+                % {"n": len(items)},
+            )
+            return redirect(reverse("buyer_contingency") + f"?uc={items[0].unit.key}")
+    context = {"nav": "buyer_contingency", "here": "upload", "unit": unit, "units": units, "form": form}
+    return render(request, "continuity/buyer_contingency_upload.html", context)
+
+
+# --- The auditor's overdue items -----------------------------------------------------------------------------
+
+OVERDUE_PAGE_SIZE = 50
+
+
+def _scope(request: HttpRequest) -> AuditorScope:
+    try:
+        return auditor_scope(actor=request.user)  # type: ignore[arg-type]
+    except NotFound:
+        raise Http404 from None
+
+
+@login_required
+def auditor_contingency(request: HttpRequest) -> HttpResponse:
+    """List the contingency procedures of the scope past their deadline and not complete, or escalated."""
+    scope = _scope(request)
+    now = clock.now()
+    page = Paginator(overdue_contingency(scope=scope, now=now), OVERDUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "nav": "auditor",
+        "scope": scope,
+        "page": page,
+        "rows": _rows(list(page.object_list), now),
+        "query": "",
+    }
+    return render(request, "continuity/auditor_contingency.html", context)
+
+
+@require_POST
+@login_required
+def auditor_contingency_check(request: HttpRequest) -> HttpResponse:
+    """Escalate now every contingency procedure not fully uploaded by its deadline."""
+    _scope(request)
+    count = services.contingency_overdue_check(actor=request.user)  # type: ignore[arg-type]
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d procedure was escalated.",
+            "%(n)d procedures were escalated.",
+            count,
+        )
+        % {"n": count},
+    )
+    return redirect("auditor_contingency")
+
+
 urlpatterns: list[URLPattern] = [
     path("interrupciones/", outages, name="outages"),
     path("interrupciones/<int:pk>/", outage_detail, name="outage_detail"),
     path("interrupciones/<int:pk>/procedimientos.csv", outage_csv, name="outage_csv"),
     path("interrupciones/<int:pk>/ocds.json", outage_ocds, name="outage_ocds"),
+    path("comprador/contingencia/", buyer_contingency, name="buyer_contingency"),
+    path("comprador/contingencia/registrar/", buyer_contingency_register, name="buyer_contingency_register"),
+    path("comprador/contingencia/archivo/", buyer_contingency_upload, name="buyer_contingency_upload"),
+    path("auditoria/contingencia/", auditor_contingency, name="auditor_contingency"),
+    path("auditoria/contingencia/revisar/", auditor_contingency_check, name="auditor_contingency_check"),
 ]

@@ -1,0 +1,100 @@
+"""Forms of the continuity office's workspaces: register a contingency procedure, upload a signed file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from licita.continuity.models import Outage
+from licita.core.errors import LicitaError
+from licita.portal.forms_buyer import MONEY, DateTimeInput
+from licita.procurement.models import ContractType, LegalBasis, ProcedureType
+
+#: Largest signed contingency file taken, by the portal and the API: about 4,000 procedures at ~500 bytes each.
+CONTINGENCY_FILE_MAX_BYTES = 2 * 1024 * 1024
+
+
+def refusal_text(exc: LicitaError) -> str:
+    """Return a service's refusal with the field and the rule it names, as the forms and pages show it."""
+    message = str(exc.message)
+    field = exc.detail.get("field")
+    rule = exc.detail.get("rule")
+    if field and rule:
+        return _("%(message)s (field: %(field)s; rule: %(rule)s)") % {"message": message, "field": field, "rule": rule}
+    if field:
+        return _("%(message)s (field: %(field)s)") % {"message": message, "field": field}
+    if rule:
+        return _("%(message)s (rule: %(rule)s)") % {"message": message, "rule": rule}
+    return message
+
+
+def service_error(form: forms.Form, exc: LicitaError, *, default: str | None = None) -> None:
+    """Put a service's refusal next to the field it names, else on `default` (or above the form)."""
+    name = str(exc.detail.get("field") or "")
+    target = name if name in form.fields else default
+    form.add_error(target, refusal_text(exc))
+
+
+class OutageChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        """Return the outage as its start and what was affected."""
+        return str(obj)
+
+
+class ContingencyRegisterForm(forms.Form):
+    """One procedure a unit carried out in person during an outage."""
+
+    unit = forms.ChoiceField(label=gettext_lazy("Purchasing unit"))
+    outage = OutageChoiceField(
+        label=gettext_lazy("Outage"),
+        queryset=Outage.objects.order_by("-started_at"),
+        empty_label=None,
+        help_text=gettext_lazy("The outage during which the procedure was carried out in person."),
+    )
+    ref = forms.CharField(
+        label=gettext_lazy("Unit's reference"),
+        max_length=60,
+        help_text=gettext_lazy("The number the unit gave the procedure on paper; unique per outage."),
+    )
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=500)
+    procedure_type = forms.ChoiceField(label=gettext_lazy("Procedure type"), choices=ProcedureType.choices)
+    contract_type = forms.ChoiceField(label=gettext_lazy("Contract type"), choices=ContractType.choices)
+    legal_basis = forms.ChoiceField(label=gettext_lazy("Legal basis"), choices=LegalBasis.choices)
+    supplier_rfc = forms.CharField(label=gettext_lazy("Supplier RFC"), max_length=13)
+    amount = forms.DecimalField(label=gettext_lazy("Amount (MXN)"), **MONEY)
+    carried_out_at = forms.DateTimeField(
+        label=gettext_lazy("Carried out at"),
+        widget=DateTimeInput(),
+        help_text=gettext_lazy("Date and time of the act, in Mexico City time; it must fall inside the outage."),
+    )
+
+    def __init__(self, *args: Any, units: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [(u.key, f"{u.key} — {u.name}") for u in units]  # type: ignore[attr-defined]
+
+
+class ContingencyFileForm(forms.Form):
+    """A contingency file exported by `licita contingency export` and signed by the unit's official."""
+
+    file = forms.FileField(label=gettext_lazy("Signed contingency file (JSON)"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "The file made on the laptop with “licita contingency export”, at most %(size)s."
+        ) % {"size": filesizeformat(CONTINGENCY_FILE_MAX_BYTES)}
+
+    def clean_file(self) -> bytes:
+        """Return the file's bytes, refusing one larger than the limit without reading it."""
+        upload = self.cleaned_data["file"]
+        if upload.size > CONTINGENCY_FILE_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s; at most %(max)s is taken (field: file; rule: max_size)")
+                % {"size": filesizeformat(upload.size), "max": filesizeformat(CONTINGENCY_FILE_MAX_BYTES)},
+                code="max_size",
+            )
+        return bytes(upload.read())
