@@ -398,6 +398,11 @@ def bids_open(*, actor: User | None, procedure: Procedure, shares: Sequence[str]
         )
     if procedure.status != Status.CLOSED:
         raise InvalidTransition(_("The bids of this procedure were already opened"), current=procedure.status)
+    if procedure.provenance != Provenance.PLATFORM:
+        raise InvalidTransition(
+            _("A recorded procedure's bids were on paper: record them with their opening's date instead"),
+            rule="recorded_procedure",
+        )
     opening_key = OpeningKey.objects.select_for_update().get(procedure=procedure)
     cleaned = [s.strip() for s in shares if isinstance(s, str) and s.strip()]
     if len(cleaned) < opening_key.threshold:

@@ -521,10 +521,11 @@ def _bids(value: Any, field: str) -> list[bidding.RecordedBidInput]:
     bids = []
     for i, raw in enumerate(_list(value, field), start=1):
         row = _dict(raw, f"{field}[{i}]")
-        lots = [
-            bidding.BidLotInput(lot=_dict(lot, f"{field}[{i}].lots[{j}]").get("lot"), price=lot.get("price"))
+        prices = [
+            _dict(lot, f"{field}[{i}].lots[{j}]")
             for j, lot in enumerate(_list(row.get("lots"), f"{field}[{i}].lots"), start=1)
         ]
+        lots = [bidding.BidLotInput(lot=lot.get("lot", 0), price=lot.get("price")) for lot in prices]
         bids.append(bidding.RecordedBidInput(supplier_rfc=str(row.get("supplier_rfc", "")), lots=lots))
     return bids
 
@@ -534,7 +535,7 @@ def _evaluations(value: Any, field: str) -> list[bidding.EvaluationInput]:
     return [
         bidding.EvaluationInput(
             supplier_rfc=str(row.get("supplier_rfc", "")),
-            lot=row.get("lot"),  # type: ignore[arg-type]
+            lot=row.get("lot", 0),
             compliant=row.get("compliant") is True,
             reason=str(row.get("reason", "")),
             technical_points=row.get("technical_points"),

@@ -7,6 +7,21 @@ licita contingency import SIGNED.json [--user NAME]
 licita contingency declare --start ISO [--end ISO] --affected TEXT --cause TEXT [--user NAME]
 licita contingency close --outage N --end ISO [--user NAME]
 licita contingency overdue                                  # escalate overdue back-captures to the auditor
+licita contingency backcapture ACTS.json --user NAME        # back-capture the acts of one registered procedure
+licita contingency backcapture-status --outage N --unit KEY --ref REF
+
+ACTS.json names the procedure and its acts, each with the date it happened (all are written, or none):
+{"outage": 3, "unit": "009J3B001", "ref": "LP-7", "steps": [
+  {"act": "convocatoria", "date": "2026-03-06T10:00-06:00", "submission_deadline": "2026-03-22T10:00-06:00",
+   "invited": ["RFC1", "RFC2", "RFC3"]},                      # invited: only for an invitación
+  {"act": "bids", "date": "2026-03-22T10:00-06:00",
+   "bids": [{"supplier_rfc": "RFC1", "lots": [{"lot": 1, "price": "95000.00"}]}]},
+  {"act": "fallo", "date": "2026-03-24T12:00-06:00",
+   "evaluations": [{"supplier_rfc": "RFC1", "lot": 1, "compliant": true}]},
+  {"act": "award", "date": "...", "exception_fraction": "V"},   # a direct award instead of the three above
+  {"act": "contract", "date": "2026-03-26T12:00-06:00", "start_date": "2026-04-01", "end_date": "2026-12-31"},
+  {"act": "document", "of": "fallo", "date": "2026-03-24T12:00-06:00", "title": "Acta de fallo",
+   "file": "acta-fallo.pdf"}]}                                # file: relative to ACTS.json
 """
 
 from __future__ import annotations
@@ -21,8 +36,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from licita.accounts.models import PurchasingUnit, User
-from licita.continuity import services
-from licita.continuity.models import Outage
+from licita.continuity import backcapture, services
+from licita.continuity.models import Outage, UploadStatus
 from licita.core.errors import LicitaError
 
 
@@ -81,6 +96,13 @@ class Command(BaseCommand):
         p.add_argument("--user")
         sub.add_parser("overdue")
         sub.add_parser("publish-extensions")
+        p = sub.add_parser("backcapture", help="Back-capture the acts of one registered procedure from a JSON file.")
+        p.add_argument("file")
+        p.add_argument("--user", required=True, help="The unit's buyer who uploads the acts.")
+        p = sub.add_parser("backcapture-status", help="Show how much of a registered procedure is back-captured.")
+        p.add_argument("--outage", type=int, required=True)
+        p.add_argument("--unit", required=True)
+        p.add_argument("--ref", required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run the subcommand; a refusal is printed with its field and rule, and nothing is written."""
@@ -151,3 +173,35 @@ class Command(BaseCommand):
 
     def _overdue(self, options: dict[str, Any]) -> None:
         self.stdout.write(f"{services.contingency_overdue_check()} contingency procedure(s) escalated to the auditor")
+
+    def _backcapture(self, options: dict[str, Any]) -> None:
+        path = Path(options["file"])
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            msg = f"{path}: not a readable JSON file ({exc})"
+            raise CommandError(msg) from None
+        for i, step in enumerate(data.get("steps", []) if isinstance(data, dict) else []):
+            if isinstance(step, dict) and step.get("file") and "content_b64" not in step:
+                attached = path.parent / str(step["file"])
+                try:
+                    step["content_b64"] = base64.b64encode(attached.read_bytes()).decode("ascii")
+                except OSError as exc:
+                    msg = f"steps[{i}].file: {attached} cannot be read ({exc})"
+                    raise CommandError(msg) from None
+                step.setdefault("filename", attached.name)
+        item, done = backcapture.contingency_backcapture_file(actor=_user(options["user"]), data=data)
+        for i, what in enumerate(done):
+            self.stdout.write(f"steps[{i}] {data['steps'][i].get('act')}: {what}")
+        self.stdout.write(f"{item.unit.key} {item.ref}: {UploadStatus(item.upload_status).label}")
+
+    def _backcapture_status(self, options: dict[str, Any]) -> None:
+        outage = Outage.objects.filter(pk=options["outage"]).first()
+        if outage is None:
+            msg = f"outage {options['outage']} not found"
+            raise CommandError(msg)
+        item = services.contingency_get(outage=outage, unit_key=options["unit"], ref=options["ref"])
+        procedure = item.procedure
+        self.stdout.write(f"{item.unit.key} {item.ref}: {UploadStatus(item.upload_status).label}")
+        if procedure is not None:
+            self.stdout.write(f"{procedure.number} ({procedure.get_status_display()})")
