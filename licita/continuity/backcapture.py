@@ -530,6 +530,35 @@ def _bids(value: Any, field: str) -> list[bidding.RecordedBidInput]:
     return bids
 
 
+def _lots(value: Any, field: str) -> list[proc.LotInput] | None:
+    """Return the convocatoria's lots as the file gives them (none: one lot, the registered title and amount)."""
+    if value is None:
+        return None
+    lots = []
+    for i, raw in enumerate(_list(value, field), start=1):
+        lot = _dict(raw, f"{field}[{i}]")
+        items = [
+            _dict(item, f"{field}[{i}].items[{j}]")
+            for j, item in enumerate(_list(lot.get("items"), f"{field}[{i}].items"), start=1)
+        ]
+        lots.append(
+            proc.LotInput(
+                title=str(lot.get("title", "")),
+                estimated_value=lot.get("estimated_value"),
+                items=[
+                    proc.ItemInput(
+                        cucop=str(item.get("cucop", "")),
+                        description=str(item.get("description", "")),
+                        quantity=item.get("quantity"),
+                        unit=str(item.get("unit", "")),
+                    )
+                    for item in items
+                ],
+            )
+        )
+    return lots
+
+
 def _evaluations(value: Any, field: str) -> list[bidding.EvaluationInput]:
     rows = [_dict(raw, f"{field}[{i}]") for i, raw in enumerate(_list(value, field), start=1)]
     return [
@@ -568,6 +597,7 @@ def _step(actor: User | None, item: ContingencyProcedure, step: Mapping[str, Any
             invited_rfcs=[str(r) for r in _list(step.get("invited", []), f"{prefix}.invited")],
             exception_fraction=str(step.get("exception_fraction", "")),
             justification=str(step.get("justification", "")),
+            lots=_lots(step.get("lots"), f"{prefix}.lots"),
         )
         return proc_.number
     if act == "bids":

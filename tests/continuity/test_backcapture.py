@@ -156,6 +156,36 @@ def test_licitacion_backcaptured_in_full_publishes_valid_releases_dated_when_eac
     assert compiled["tender"]["mexico"]["provenance"] == "contingency"
 
 
+def test_a_licitacion_of_two_lots_gets_one_contract_per_award(office, outage, suppliers, frozen_clock, tmp_path):
+    register(office, outage, suppliers)
+    frozen_clock.set(UPLOAD)
+    _path, data = acts_file(tmp_path, outage, office, suppliers)
+    lot = {"title": "Partida", "estimated_value": "450000.00"}
+    item = {"cucop": "25100001", "description": "Material de curación", "quantity": "10", "unit": "caja"}
+    data["steps"][0]["lots"] = [lot | {"items": [item]}, lot | {"items": [item]}]
+    data["steps"][1]["bids"] = [
+        {"supplier_rfc": suppliers[0].rfc, "lots": [{"lot": 1, "price": "400000.00"}, {"lot": 2, "price": "460000"}]},
+        {"supplier_rfc": suppliers[1].rfc, "lots": [{"lot": 2, "price": "420000.00"}]},
+    ]
+    del data["steps"][2]  # the acta's file is read by the command, not the service
+    data["steps"][2]["evaluations"] = [
+        {"supplier_rfc": suppliers[0].rfc, "lot": 1, "compliant": True},
+        {"supplier_rfc": suppliers[0].rfc, "lot": 2, "compliant": True},
+        {"supplier_rfc": suppliers[1].rfc, "lot": 2, "compliant": True},
+    ]
+
+    done, steps = backcapture.contingency_backcapture_file(actor=office.operator, data=data)
+
+    contracts = done.procedure.contracts.order_by("code")
+    assert len(steps) == 4
+    assert done.upload_status == UploadStatus.COMPLETE
+    assert [(c.award.lot.number, c.supplier.rfc, str(c.value)) for c in contracts] == [
+        (1, suppliers[0].rfc, "400000.00"),
+        (2, suppliers[1].rfc, "420000.00"),
+    ]
+    assert {c.date_signed for c in contracts} == {SIGNED}
+
+
 def test_invitation_partly_backcaptured_shows_partial(office, outage, suppliers, frozen_clock):
     item = register(office, outage, suppliers, ref="IN-1", procedure_type="invitacion", legal_basis="art41")
     frozen_clock.set(UPLOAD)
@@ -437,3 +467,71 @@ def test_a_recorded_procedure_is_not_opened_with_key_shares_nothing_written(offi
     assert refused.value.detail["rule"] == "recorded_procedure"
     assert written(item) == before
     assert Procedure.objects.get().status == Status.PUBLISHED
+
+
+# --- Direct awards (moved from test_services.py) ---
+
+
+def test_contingency_get_refuses_a_procedure_not_registered(office, outage):
+    with pytest.raises(NotFound) as refused:
+        cont.contingency_get(outage=outage, unit_key=office.unit.key, ref="NO-EXISTE")
+
+    assert refused.value.detail["field"] == "ref"
+
+
+def test_direct_award_backcaptured_with_its_contract_dated_when_they_happened(office, outage, frozen_clock):
+    supplier, _rep = make_supplier()
+    item = cont.contingency_register(
+        actor=office.operator, outage=outage, unit_key=office.unit.key, procedure=row("CP-1", rfc=supplier.rfc)
+    )
+    awarded = START + dt.timedelta(days=1)
+    signed = START + dt.timedelta(days=2)
+
+    procedure = backcapture.contingency_backcapture_award(
+        actor=office.operator, item=item, awarded_at=awarded, exception_fraction="V"
+    )
+    item.refresh_from_db()
+    assert item.upload_status == UploadStatus.PARTIAL
+    backcapture.contingency_backcapture_contract(
+        actor=office.operator,
+        item=item,
+        signed_at=signed,
+        start_date=dt.date(2026, 3, 9),
+        end_date=dt.date(2026, 12, 31),
+    )
+
+    item.refresh_from_db()
+    procedure.refresh_from_db()
+    assert item.upload_status == UploadStatus.COMPLETE
+    assert procedure.provenance == Provenance.CONTINGENCY
+    assert procedure.awarded_at == awarded
+    release = Release.objects.filter(procedure=procedure).order_by("-id").first()
+    assert release.data["awards"][0]["date"].startswith("2026-03-06")
+    assert release.data["contracts"][0]["dateSigned"].startswith("2026-03-07")
+    assert release.data["publishedDate"] >= clock.now().isoformat()[:10]
+    assert release.data["tender"]["mexico"]["provenance"] == "contingency"
+    assert release.data["contingency"]["outage"] == str(outage.pk)
+    assert release.data["contingency"]["daysLate"] == 0
+
+
+def test_direct_award_contract_signed_outside_the_outage_is_refused(office, outage):
+    supplier, _rep = make_supplier()
+    item = cont.contingency_register(
+        actor=office.operator, outage=outage, unit_key=office.unit.key, procedure=row("CP-1", rfc=supplier.rfc)
+    )
+    backcapture.contingency_backcapture_award(
+        actor=office.operator, item=item, awarded_at=START + dt.timedelta(days=1), exception_fraction="V"
+    )
+
+    with pytest.raises(OutsideOutage) as refused:
+        backcapture.contingency_backcapture_contract(
+            actor=office.operator,
+            item=item,
+            signed_at=END + dt.timedelta(days=3),
+            start_date=dt.date(2026, 3, 9),
+            end_date=dt.date(2026, 12, 31),
+        )
+
+    item.refresh_from_db()
+    assert refused.value.detail["field"] == "signed_at"
+    assert item.upload_status == UploadStatus.PARTIAL

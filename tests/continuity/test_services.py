@@ -10,15 +10,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core import mail
 
 from licita.bidding import services as bidding
-from licita.continuity import backcapture
 from licita.continuity import services as cont
 from licita.continuity.errors import BadSignature, Duplicate, OutsideOutage
 from licita.continuity.models import ContingencyProcedure, DeadlineExtension, Outage, UploadStatus
-from licita.core import clock
-from licita.core.errors import NotFound, PermissionDenied
+from licita.core.errors import PermissionDenied
 from licita.ledger.models import Leaf, LeafKind
 from licita.ops import state
-from licita.procurement.models import Provenance, Status, TenderAmendment
+from licita.procurement.models import Status, TenderAmendment
 from licita.procurement.services import procedures_tick
 from licita.publication.models import Release
 from tests.continuity.helpers import END, START, declare, official_key, row, signed_file
@@ -267,71 +265,6 @@ def test_import_refuses_a_file_whose_second_row_is_outside_the_outage_and_writes
 
     assert refused.value.detail["field"] == "procedures[1].carried_out_at"
     assert not ContingencyProcedure.objects.exists()
-
-
-def test_backcapture_of_an_unregistered_procedure_is_refused(office, outage):
-    with pytest.raises(NotFound) as refused:
-        cont.contingency_get(outage=outage, unit_key=office.unit.key, ref="NO-EXISTE")
-
-    assert refused.value.detail["field"] == "ref"
-
-
-def test_backcapture_award_and_contract_dated_when_they_happened(office, outage, frozen_clock):
-    supplier, _rep = make_supplier()
-    item = cont.contingency_register(
-        actor=office.operator, outage=outage, unit_key=office.unit.key, procedure=row("CP-1", rfc=supplier.rfc)
-    )
-    awarded = START + dt.timedelta(days=1)
-    signed = START + dt.timedelta(days=2)
-
-    procedure = backcapture.contingency_backcapture_award(
-        actor=office.operator, item=item, awarded_at=awarded, exception_fraction="V"
-    )
-    item.refresh_from_db()
-    assert item.upload_status == UploadStatus.PARTIAL
-    backcapture.contingency_backcapture_contract(
-        actor=office.operator,
-        item=item,
-        signed_at=signed,
-        start_date=dt.date(2026, 3, 9),
-        end_date=dt.date(2026, 12, 31),
-    )
-
-    item.refresh_from_db()
-    procedure.refresh_from_db()
-    assert item.upload_status == UploadStatus.COMPLETE
-    assert procedure.provenance == Provenance.CONTINGENCY
-    assert procedure.awarded_at == awarded
-    release = Release.objects.filter(procedure=procedure).order_by("-id").first()
-    assert release.data["awards"][0]["date"].startswith("2026-03-06")
-    assert release.data["contracts"][0]["dateSigned"].startswith("2026-03-07")
-    assert release.data["publishedDate"] >= clock.now().isoformat()[:10]
-    assert release.data["tender"]["mexico"]["provenance"] == "contingency"
-    assert release.data["contingency"]["outage"] == str(outage.pk)
-    assert release.data["contingency"]["daysLate"] == 0
-
-
-def test_backcapture_refuses_a_signature_date_outside_the_outage_nothing_written(office, outage):
-    supplier, _rep = make_supplier()
-    item = cont.contingency_register(
-        actor=office.operator, outage=outage, unit_key=office.unit.key, procedure=row("CP-1", rfc=supplier.rfc)
-    )
-    backcapture.contingency_backcapture_award(
-        actor=office.operator, item=item, awarded_at=START + dt.timedelta(days=1), exception_fraction="V"
-    )
-
-    with pytest.raises(OutsideOutage) as refused:
-        backcapture.contingency_backcapture_contract(
-            actor=office.operator,
-            item=item,
-            signed_at=END + dt.timedelta(days=3),
-            start_date=dt.date(2026, 3, 9),
-            end_date=dt.date(2026, 12, 31),
-        )
-
-    item.refresh_from_db()
-    assert refused.value.detail["field"] == "signed_at"
-    assert item.upload_status == UploadStatus.PARTIAL
 
 
 def test_overdue_items_escalate_to_the_auditor_once(office, outage, frozen_clock):

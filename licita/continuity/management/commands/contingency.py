@@ -13,7 +13,9 @@ licita contingency backcapture-status --outage N --unit KEY --ref REF
 ACTS.json names the procedure and its acts, each with the date it happened (all are written, or none):
 {"outage": 3, "unit": "009J3B001", "ref": "LP-7", "steps": [
   {"act": "convocatoria", "date": "2026-03-06T10:00-06:00", "submission_deadline": "2026-03-22T10:00-06:00",
-   "invited": ["RFC1", "RFC2", "RFC3"]},                      # invited: only for an invitación
+   "invited": ["RFC1", "RFC2", "RFC3"],                       # invited: only for an invitación
+   "lots": [{"title": "Partida 1", "estimated_value": "100000.00", "items": [{"cucop": "25100001",
+     "description": "Gasas", "quantity": "10", "unit": "caja"}]}]},  # lots: optional (one lot, the registered amount)
   {"act": "bids", "date": "2026-03-22T10:00-06:00",
    "bids": [{"supplier_rfc": "RFC1", "lots": [{"lot": 1, "price": "95000.00"}]}]},
   {"act": "fallo", "date": "2026-03-24T12:00-06:00",
