@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,8 +42,9 @@ def service_error(form: forms.Form, exc: LicitaError, *, default: str | None = N
 
 class OutageChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
-        """Return the outage as its start and what was affected."""
-        return str(obj)
+        """Return the outage as its period in Mexico City time and what was affected."""
+        end = f"{timezone.localtime(obj.ended_at):%d/%m/%Y %H:%M}" if obj.ended_at else _("ongoing")
+        return f"{timezone.localtime(obj.started_at):%d/%m/%Y %H:%M} – {end} · {obj.affected}"
 
 
 class ContingencyRegisterForm(forms.Form):
