@@ -357,6 +357,7 @@ def procedure_publish(request: HttpRequest, ref: str, payload: s.PublishIn) -> d
         procedure=p,
         submission_deadline=payload.submission_deadline,
         clarification_deadline=payload.clarification_deadline,
+        award_deadline=payload.award_deadline,
         reduced_period_justification=payload.reduced_period_justification,
         committee=[users[u] for u in payload.committee],
         threshold=payload.threshold,

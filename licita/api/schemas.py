@@ -223,6 +223,8 @@ class ProcedureOut(ProcedureSummaryOut):
     justification: str
     evaluation_method: str
     clarification_deadline: dt.datetime | None
+    award_deadline: dt.datetime | None = Field(None, description="When the fallo is to be given.")
+    signature_deadline: dt.datetime | None = Field(None, description="Set at the fallo: contract to be signed by.")
     reduced_period_justification: str
     opened_at: dt.datetime | None
     cancellation_reason: str
@@ -243,6 +245,7 @@ class InviteIn(Schema):
 class PublishIn(Schema):
     submission_deadline: dt.datetime
     clarification_deadline: dt.datetime | None = None
+    award_deadline: dt.datetime | None = Field(None, description="The fallo's date (after the submission deadline).")
     reduced_period_justification: str = ""
     committee: list[str] = Field(description="Usernames of the opening committee (each with a custodian key).")
     threshold: int = Field(2, description="Shares needed to open the bids (k of n).")

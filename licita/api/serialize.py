@@ -50,6 +50,8 @@ def procedure_detail(p: Procedure, *, bids_in_force: int | None) -> dict[str, An
                 "justification",
                 "evaluation_method",
                 "clarification_deadline",
+                "award_deadline",
+                "signature_deadline",
                 "reduced_period_justification",
                 "opened_at",
                 "cancellation_reason",

@@ -90,10 +90,15 @@ class DeadlineExtension(models.Model):
 
     outage = models.ForeignKey(Outage, on_delete=models.PROTECT, related_name="extensions")
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="outage_extensions")
-    previous_submission = models.DateTimeField()
-    new_submission = models.DateTimeField()
+    # Each period: its deadline before and after; equal when the outage did not touch that period.
+    previous_submission = models.DateTimeField(null=True)
+    new_submission = models.DateTimeField(null=True)
     previous_clarification = models.DateTimeField(null=True)
     new_clarification = models.DateTimeField(null=True)
+    previous_award = models.DateTimeField(null=True)
+    new_award = models.DateTimeField(null=True)
+    previous_signature = models.DateTimeField(null=True)
+    new_signature = models.DateTimeField(null=True)
     previous_status = models.CharField(max_length=10, choices=Status.choices)
     released_at = models.DateTimeField(
         null=True, blank=True, help_text="When the procedure's tenderAmendment release was published."

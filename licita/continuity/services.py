@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -245,27 +245,51 @@ def outage_monitor_close(*, since: dt.datetime, end: dt.datetime, reason: str) -
 # --- Deadline extensions ----------------------------------------------------------------------
 
 
+#: The statuses in which each legal period still runs (and can be extended).
+_BEFORE_OPENING = [Status.PUBLISHED, Status.CLOSED]
+_BEFORE_FALLO = [Status.PUBLISHED, Status.CLOSED, Status.OPENED, Status.EVALUATED]
+_BEFORE_SIGNATURE = [Status.AWARDED]
+
+
 def _affected(outage: Outage) -> Any:
-    """Return the procedures whose legal periods overlap the outage: still before the opening."""
+    """Return the procedures with a legal period still running that overlaps the outage.
+
+    Submission (and clarification): published before the outage ended, not opened, deadline not before its
+    start. Fallo: the date the convocatoria set for it not before the outage's start, no fallo yet. Contract
+    signature: the fallo given before the outage ended, its signature deadline not before the start, no contract.
+    """
     assert outage.ended_at is not None
+    start, end = outage.started_at, outage.ended_at
     return Procedure.objects.filter(
-        status__in=[Status.PUBLISHED, Status.CLOSED],
-        opened_at__isnull=True,
-        submission_deadline__gte=outage.started_at,
-        published_at__lte=outage.ended_at,
+        Q(status__in=_BEFORE_OPENING, opened_at__isnull=True, submission_deadline__gte=start, published_at__lte=end)
+        | Q(status__in=_BEFORE_FALLO, award_deadline__gte=start, published_at__lte=end)
+        | Q(status__in=_BEFORE_SIGNATURE, signature_deadline__gte=start, awarded_at__lte=end)
     ).exclude(outage_extensions__outage=outage)
 
 
-def deadlines_extend(*, outage: Outage, extension: dt.timedelta, publish: bool = True) -> int:
-    """Extend, set-based, every period overlapping the closed outage; publish one amendment per procedure.
+def _extended(field: str, statuses: Iterable[str], start: dt.datetime, extension: dt.timedelta, *, status: str) -> Case:
+    """`field` moved by `extension` where its period still runs (status in `statuses`, not over by `start`)."""
+    return Case(
+        When(Q(**{f"{status}__in": statuses, f"{field}__gte": start}), then=F(field) + extension),
+        default=F(field),
+    )
 
-    Call inside the outage's transaction. The extension rows and the amendments are written by
-    `INSERT ... SELECT` and the deadlines moved by one `UPDATE`, whatever the number of procedures; then
-    each procedure's `tenderAmendment` release is emitted and, after commit, its bidders are told by email.
+
+def deadlines_extend(*, outage: Outage, extension: dt.timedelta, publish: bool = True) -> int:
+    """Extend, set-based, every legal period overlapping the closed outage; publish one amendment per procedure.
+
+    The periods are those of `_affected`: clarification and submission (moved together, and the procedure
+    reopened for bids if its deadline had passed), the fallo's date and the contract signature deadline; each
+    only while it still runs. Call inside the outage's transaction. The extension rows (every deadline before
+    and after) and the amendments are written by `INSERT ... SELECT` and the deadlines moved by one `UPDATE`,
+    whatever the number of procedures; then each procedure's `tenderAmendment` release is emitted and, after
+    commit, its bidders are told by email.
     """
     now = clock.now()
+    start = outage.started_at
     reason = _(
-        "Deadline extended by %(days)s because of the outage of %(start)s to %(end)s (outage %(id)s): %(affected)s"
+        "Legal periods still running (clarification, submission, fallo, contract signature) extended by %(days)s"
+        " because of the outage of %(start)s to %(end)s (outage %(id)s): %(affected)s"
     ) % {
         "days": _format_duration(extension),
         "start": f"{timezone.localtime(outage.started_at):%Y-%m-%d %H:%M}",
@@ -275,23 +299,34 @@ def deadlines_extend(*, outage: Outage, extension: dt.timedelta, publish: bool =
     }
     affected_sql, affected_params = _affected(outage).values("pk").query.sql_with_params()
     extensions = DeadlineExtension._meta.db_table  # noqa: SLF001 - Django's public model API
-    procedures = Procedure._meta.db_table  # noqa: SLF001
     amendments = TenderAmendment._meta.db_table  # noqa: SLF001
+    procedures = Procedure._meta.db_table  # noqa: SLF001
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {extensions} (outage_id, procedure_id, previous_submission, new_submission,"  # noqa: S608 - table names from the models
-            " previous_clarification, new_clarification, previous_status)"
+            " previous_clarification, new_clarification, previous_award, new_award, previous_signature,"
+            " new_signature, previous_status)"
             " SELECT %s, p.id, p.submission_deadline, p.submission_deadline, p.clarification_deadline,"
-            f" p.clarification_deadline, p.status FROM {procedures} p WHERE p.id IN ({affected_sql})",
+            " p.clarification_deadline, p.award_deadline, p.award_deadline, p.signature_deadline,"
+            f" p.signature_deadline, p.status FROM {procedures} p WHERE p.id IN ({affected_sql})",
             [outage.pk, *affected_params],
         )
         count = cursor.rowcount
     if not count:
         return 0
+    status = "previous_status"
     DeadlineExtension.objects.filter(outage=outage).update(
-        new_submission=F("previous_submission") + extension,
-        new_clarification=F("previous_clarification") + extension,
+        new_submission=_extended("previous_submission", _BEFORE_OPENING, start, extension, status=status),
+        new_clarification=Case(
+            When(
+                Q(previous_status__in=_BEFORE_OPENING, previous_submission__gte=start),
+                then=F("previous_clarification") + extension,
+            ),
+            default=F("previous_clarification"),
+        ),
+        new_award=_extended("previous_award", _BEFORE_FALLO, start, extension, status=status),
+        new_signature=_extended("previous_signature", _BEFORE_SIGNATURE, start, extension, status=status),
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -301,10 +336,15 @@ def deadlines_extend(*, outage: Outage, extension: dt.timedelta, publish: bool =
             " WHERE e.outage_id = %s",
             [stamp, stamp, reason, outage.pk],
         )
+    reopen = Q(status__in=_BEFORE_OPENING, submission_deadline__gte=start)
     Procedure.objects.filter(outage_extensions__outage=outage).update(
-        submission_deadline=F("submission_deadline") + extension,
-        clarification_deadline=F("clarification_deadline") + extension,
-        status=Status.PUBLISHED,
+        clarification_deadline=Case(
+            When(reopen, then=F("clarification_deadline") + extension), default=F("clarification_deadline")
+        ),
+        award_deadline=_extended("award_deadline", _BEFORE_FALLO, start, extension, status="status"),
+        signature_deadline=_extended("signature_deadline", _BEFORE_SIGNATURE, start, extension, status="status"),
+        submission_deadline=_extended("submission_deadline", _BEFORE_OPENING, start, extension, status="status"),
+        status=Case(When(reopen, then=Value(Status.PUBLISHED)), default=F("status")),
         updated_at=now,
     )
     audit_append(

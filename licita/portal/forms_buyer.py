@@ -127,6 +127,12 @@ class PublishForm(forms.Form):
         widget=DateTimeInput(),
         help_text=_("Leave empty for 24 hours before the opening."),
     )
+    award_deadline = forms.DateTimeField(
+        label=_("Fallo date"),
+        required=False,
+        widget=DateTimeInput(),
+        help_text=_("Optional: when the fallo will be given, after the opening."),
+    )
     reduced_period_justification = forms.CharField(
         label=_("Justification of a reduced period"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -279,11 +279,11 @@ def procedure_timeline(
             done=p.submission_deadline is not None and p.submission_deadline <= at,
         )
         add("opening", _("Opening of bids"), p.opened_at, done=p.opened_at is not None)
-    add("award", _("Award (fallo)"), p.awarded_at, done=p.awarded_at is not None)
+    add("award", _("Award (fallo)"), p.awarded_at or p.award_deadline, done=p.awarded_at is not None)
     if p.status == Status.DESERTED:
         add("deserted", _("Declared deserted: no acceptable bid"), p.awarded_at, done=True)
     signed = [c.date_signed for c in contracts]
-    add("contract", _("Contract signed"), min(signed) if signed else None, done=bool(signed))
+    add("contract", _("Contract signed"), min(signed) if signed else p.signature_deadline, done=bool(signed))
     for c in contracts:
         for m in c.amendments.all():
             add("amendment", _("Contract amendment %(code)s") % {"code": f"{c.code} CM-{m.number}"}, m.date, done=True)

@@ -163,6 +163,15 @@ class Procedure(TimeStamped):
     submission_deadline = models.DateTimeField(_("bids accepted until"), null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     awarded_at = models.DateTimeField(null=True, blank=True)
+    award_deadline = models.DateTimeField(
+        _("fallo date"), null=True, blank=True, help_text=_("When the fallo is to be given, as the convocatoria says.")
+    )
+    signature_deadline = models.DateTimeField(
+        _("contract to be signed by"),
+        null=True,
+        blank=True,
+        help_text=_("Set at the fallo: the legal period to sign the contract (extended after an outage)."),
+    )
     reduced_period_justification = models.TextField(_("justification of the reduced period"), blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(_("cancellation reason"), blank=True)

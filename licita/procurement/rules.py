@@ -70,6 +70,9 @@ def amendment_cap(*, law: str, on: dt.date) -> AmendmentCap:
 # --- The checks a convocatoria must pass before it is published ---------------------------------
 
 MIN_INVITED = 3
+#: Natural days after the fallo to sign the contract (LAASSP art. 46, LOPSRM art. 47: "dentro de los quince días
+#: naturales siguientes al de la notificación del fallo").
+SIGNATURE_DAYS = 15
 MIN_JUSTIFICATION = 30
 
 

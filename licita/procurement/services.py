@@ -555,11 +555,15 @@ def procedure_publish(
     procedure: Procedure,
     submission_deadline: dt.datetime,
     clarification_deadline: dt.datetime | None = None,
+    award_deadline: dt.datetime | None = None,
     reduced_period_justification: str = "",
     committee: Sequence[int],
     threshold: int = 2,
 ) -> Procedure:
-    """Publish the convocatoria: set the deadlines, create the opening key and seal its shares to the committee."""
+    """Publish the convocatoria: set the deadlines, create the opening key and seal its shares to the committee.
+
+    `award_deadline` is the date of the fallo the convocatoria announces (optional; after the submission deadline).
+    """
     from licita.bidding.services import opening_key_create  # noqa: PLC0415 - bidding builds on procurement
 
     procedure = _locked(procedure)
@@ -577,6 +581,15 @@ def procedure_publish(
     if clarification_deadline is None:
         clarification_deadline = submission_deadline - dt.timedelta(hours=MIN_QUESTION_HOURS_BEFORE_OPENING)
     clarification_deadline = _aware(clarification_deadline, "clarification_deadline")
+    if award_deadline is not None:
+        award_deadline = _aware(award_deadline, "award_deadline")
+        if award_deadline <= submission_deadline:
+            raise ValidationError(
+                _("award_deadline: the fallo must come after the submission deadline (%(deadline)s)")
+                % {"deadline": submission_deadline.isoformat()},
+                field="award_deadline",
+                rule="after_submission",
+            )
     problems = rules.procedure_check(
         procedure,
         at=now,
@@ -589,6 +602,7 @@ def procedure_publish(
     procedure.published_at = now
     procedure.submission_deadline = submission_deadline
     procedure.clarification_deadline = clarification_deadline
+    procedure.award_deadline = award_deadline
     procedure.reduced_period_justification = reduced_period_justification
     procedure.save(
         update_fields=[
@@ -597,6 +611,7 @@ def procedure_publish(
             "published_at",
             "submission_deadline",
             "clarification_deadline",
+            "award_deadline",
             "reduced_period_justification",
         ]
     )
@@ -798,7 +813,8 @@ def award_decide(*, actor: User | None, procedure: Procedure) -> Procedure:
         awarded += 1
     _move(procedure, Status.AWARDED if awarded else Status.DESERTED)
     procedure.awarded_at = now
-    procedure.save(update_fields=["status", "updated_at", "awarded_at"])
+    procedure.signature_deadline = now + dt.timedelta(days=rules.SIGNATURE_DAYS)
+    procedure.save(update_fields=["status", "updated_at", "awarded_at", "signature_deadline"])
     if awarded:
         _publish(procedure, "award")
     else:
@@ -891,7 +907,8 @@ def award_direct(
         lot.save(update_fields=["status"])
     Lot.objects.filter(procedure=procedure, status=LotStatus.ACTIVE).update(status=LotStatus.CANCELLED)
     procedure.awarded_at = now
-    procedure.save(update_fields=["status", "updated_at", "awarded_at"])
+    procedure.signature_deadline = now + dt.timedelta(days=rules.SIGNATURE_DAYS)
+    procedure.save(update_fields=["status", "updated_at", "awarded_at", "signature_deadline"])
     _publish(procedure, "tender", "award")
     _audit(actor, "direct_award", procedure, supplier=supplier.rfc, total=str(total))
     return awards

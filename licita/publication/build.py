@@ -207,6 +207,13 @@ def build_release(
             "startDate": iso_datetime(procedure.published_at),
             "endDate": iso_datetime(procedure.clarification_deadline),
         }
+    if procedure.award_deadline is not None:
+        tender["awardPeriod"] = {
+            "startDate": iso_datetime(procedure.submission_deadline),
+            "endDate": iso_datetime(procedure.award_deadline),
+        }
+    if procedure.signature_deadline is not None:
+        tender["mexico"]["signatureDeadline"] = iso_datetime(procedure.signature_deadline)
     if procedure.procedure_type == ProcedureType.INVITATION:
         for invitation in procedure.invitations.select_related("supplier"):
             supplier_party(invitation.supplier, "tenderer" if procedure.opened_at else "notifiedSupplier")

@@ -13,14 +13,16 @@ from licita.bidding import services as bidding
 from licita.continuity import services as cont
 from licita.continuity.errors import BadSignature, Duplicate, OutsideOutage
 from licita.continuity.models import ContingencyProcedure, DeadlineExtension, Outage, UploadStatus
-from licita.core.errors import PermissionDenied
+from licita.core import clock
+from licita.core.errors import PermissionDenied, ValidationError
 from licita.ledger.models import Leaf, LeafKind
 from licita.ops import state
+from licita.procurement import services as proc
 from licita.procurement.models import Status, TenderAmendment
 from licita.procurement.services import procedures_tick
 from licita.publication.models import Release
 from tests.continuity.helpers import END, START, declare, official_key, row, signed_file
-from tests.factories import make_office, make_procedure, make_supplier, publish
+from tests.factories import lots_input, make_direct_contract, make_office, make_procedure, make_supplier, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -130,6 +132,91 @@ def test_a_deadline_that_fell_inside_the_outage_reopens_and_takes_bids(office, f
     procedure.refresh_from_db()
     assert procedure.status == Status.PUBLISHED
     assert bid.pk is not None
+
+
+def test_the_fallo_date_inside_the_outage_is_extended_without_reopening_bids(office, frozen_clock):
+    frozen_clock.set(START - dt.timedelta(days=20))
+    procedure = publish(office, make_procedure(office), days=16, award_deadline=START + dt.timedelta(days=1))
+    deadline = procedure.submission_deadline  # 1 March: over before the outage
+    frozen_clock.set(START + dt.timedelta(hours=2))
+    procedures_tick()
+    frozen_clock.set(END + dt.timedelta(hours=1))
+
+    outage = declare(office, end=END)
+
+    procedure.refresh_from_db()
+    extension = DeadlineExtension.objects.get(procedure=procedure)
+    assert procedure.submission_deadline == deadline
+    assert procedure.status == Status.CLOSED  # the submission period was over: bids are not reopened
+    assert procedure.award_deadline == START + dt.timedelta(days=1) + outage.extension
+    assert (extension.previous_award, extension.new_award) == (START + dt.timedelta(days=1), procedure.award_deadline)
+    assert extension.new_submission == extension.previous_submission == deadline
+    release = Release.objects.filter(procedure=procedure).order_by("-id").first()
+    assert release.tags == ["tenderAmendment"]
+    assert release.data["tender"]["awardPeriod"]["endDate"] == procedure.award_deadline.isoformat().replace(
+        "+00:00", "Z"
+    )
+
+
+def test_the_contract_signature_period_overlapping_the_outage_is_extended(office, frozen_clock):
+    frozen_clock.set(START - dt.timedelta(days=3))
+    procedure = make_procedure(office, procedure_type="adjudicacion", legal_basis="art42", lots=lots_input("90000"))
+    supplier, _rep = make_supplier()
+    proc.award_direct(
+        actor=office.operator,
+        procedure=procedure,
+        supplier_rfc=supplier.rfc,
+        lots=[proc.DirectAwardLot(lot=1, value="90000")],
+    )
+    procedure.refresh_from_db()
+    signature = procedure.signature_deadline
+    assert signature == START - dt.timedelta(days=3) + dt.timedelta(days=15)
+    frozen_clock.set(END + dt.timedelta(hours=1))
+
+    outage = declare(office, end=END)
+
+    procedure.refresh_from_db()
+    assert procedure.signature_deadline == signature + outage.extension
+    assert procedure.status == Status.AWARDED
+    extension = DeadlineExtension.objects.get(procedure=procedure)
+    assert (extension.previous_signature, extension.new_signature) == (signature, procedure.signature_deadline)
+    assert extension.previous_submission is None
+    release = Release.objects.filter(procedure=procedure).order_by("-id").first()
+    assert release.data["tender"]["mexico"]["signatureDeadline"].startswith(
+        f"{procedure.signature_deadline:%Y-%m-%dT%H:%M}"
+    )
+
+
+def test_a_signed_contract_or_a_signature_period_over_before_the_outage_is_not_extended(office, frozen_clock):
+    frozen_clock.set(START - dt.timedelta(days=1))
+    signed = make_direct_contract(office).award.procedure
+    frozen_clock.set(START - dt.timedelta(days=20))
+    over = make_procedure(office, procedure_type="adjudicacion", legal_basis="art42", lots=lots_input("90000"))
+    supplier, _rep = make_supplier()
+    proc.award_direct(
+        actor=office.operator,
+        procedure=over,
+        supplier_rfc=supplier.rfc,
+        lots=[proc.DirectAwardLot(lot=1, value="90000")],
+    )
+    frozen_clock.set(END + dt.timedelta(hours=1))
+
+    declare(office, end=END)
+
+    assert not DeadlineExtension.objects.filter(procedure__in=[signed, over]).exists()
+
+
+def test_publish_refuses_a_fallo_date_before_the_submission_deadline(office, frozen_clock):
+    procedure = make_procedure(office)
+
+    with pytest.raises(ValidationError) as refused:
+        publish(office, procedure, days=16, award_deadline=clock.now() + dt.timedelta(days=10))
+
+    assert refused.value.detail["field"] == "award_deadline"
+    assert refused.value.detail["rule"] == "after_submission"
+    procedure.refresh_from_db()
+    assert procedure.status == Status.DRAFT
+    assert procedure.award_deadline is None
 
 
 def test_extension_notifies_invited_and_bidding_suppliers(office, frozen_clock, django_capture_on_commit_callbacks):

@@ -478,6 +478,7 @@ def test_mexico_fields_are_the_agreed_ones_each_with_title_and_description():
         "evaluationMethod",
         "expediente",
         "provenance",
+        "signatureDeadline",
     }
     for name, field in fields.items():
         assert field["title"], name

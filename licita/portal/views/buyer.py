@@ -410,6 +410,7 @@ def publish(request: HttpRequest, ref: str) -> HttpResponse:
             procedure=procedure,
             submission_deadline=data["submission_deadline"],
             clarification_deadline=data["clarification_deadline"],
+            award_deadline=data["award_deadline"],
             reduced_period_justification=data["reduced_period_justification"],
             committee=data["committee"],
             threshold=data["threshold"] or 2,
