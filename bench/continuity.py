@@ -7,7 +7,9 @@ Usage (from the project root)::
 
 It drops and creates the database (its name must contain "bench"), migrates it, and loads by a fast path
 (`bulk_create`, documented here, not through the services): 10 institutions with 5 purchasing units each, N
-published procedures with submission and clarification deadlines spread over the outage and after it, and M
+open procedures whose deadlines are spread over the outage and the 20 days after its start -- 70 % still taking
+bids (submission, clarification and fallo dates), 15 % opened before the outage and waiting for a fallo whose date
+falls in that window, 15 % awarded before it with the contract signature deadline in that window -- and M
 contingency procedures of one outage (a third back-captured in full, a third in part, a third missing;
 their procedures are rows of the same table).
 
@@ -121,6 +123,32 @@ def load(n: int, m: int) -> tuple[object, list[object]]:
     rows = []
     for k in range(n):
         deadline = START + dt.timedelta(hours=k % (24 * 20))  # 20 days from the outage's start
+        periods: dict[str, object] = {
+            # 70 %: bids still accepted (submission, clarification and the fallo's date extended)
+            "status": Status.PUBLISHED,
+            "submission_deadline": deadline,
+            "clarification_deadline": deadline - dt.timedelta(days=1),
+            "award_deadline": deadline + dt.timedelta(days=7),
+        }
+        if k % 20 >= 17:  # 15 %: opened before the outage, the fallo's date falls in the window
+            over = START - dt.timedelta(days=2)
+            periods |= {
+                "status": Status.OPENED,
+                "submission_deadline": over,
+                "clarification_deadline": over - dt.timedelta(days=1),
+                "opened_at": over,
+            }
+        elif k % 20 >= 14:  # 15 %: awarded before the outage, the contract not signed yet
+            over = START - dt.timedelta(days=5)
+            periods |= {
+                "status": Status.AWARDED,
+                "submission_deadline": over - dt.timedelta(days=7),
+                "clarification_deadline": over - dt.timedelta(days=8),
+                "opened_at": over - dt.timedelta(days=7),
+                "award_deadline": over,
+                "awarded_at": over,
+                "signature_deadline": deadline,
+            }
         rows.append(
             Procedure(
                 unit=units[k % len(units)],
@@ -128,10 +156,8 @@ def load(n: int, m: int) -> tuple[object, list[object]]:
                 number=f"LA-B-{k:07d}",
                 title=f"Adquisición de bienes {k}",
                 estimated_value=Decimal(100000 + k),
-                status=Status.PUBLISHED,
                 published_at=published,
-                submission_deadline=deadline,
-                clarification_deadline=deadline - dt.timedelta(days=1),
+                **periods,
                 **base,
             )
         )
