@@ -17,7 +17,7 @@ from licita.api.schemas import ErrorOut
 from licita.continuity import selectors, services
 from licita.continuity.forms import CONTINGENCY_FILE_MAX_BYTES
 from licita.continuity.models import ContingencyProcedure, Outage
-from licita.continuity.views import overdue_contingency, unit_contingency
+from licita.continuity.selectors import overdue_contingency, unit_contingency
 from licita.core import clock
 from licita.core.errors import NotFound, PermissionDenied, ValidationError
 from licita.core.permissions import is_auditor_of, is_buyer_of, is_platform_admin

@@ -1,4 +1,7 @@
-"""Reads of the continuity office: the public outages, and the accountability report of one outage."""
+"""Reads of the continuity office: public outages, accountability reports and the workspaces' lists.
+
+The workspaces' lists: a unit's contingency procedures, and the auditor's overdue items.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,18 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from licita.accounts.models import PurchasingUnit
 from licita.continuity.models import ContingencyProcedure, Outage, UploadStatus
 from licita.core import clock
 from licita.core.errors import NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from licita.portal.selectors_supplier import AuditorScope
 
 
 def outage_list() -> QuerySet[Outage]:
@@ -258,3 +265,23 @@ def external_match(*, outage: Outage, lines: Iterable[str]) -> list[Match]:
             status = UploadStatus.MISSING.value
         matches.append(Match(i, key[0], key[1], row.get("amount", ""), status))
     return matches
+
+
+def unit_contingency(*, unit: PurchasingUnit, outage: int | None = None) -> QuerySet[ContingencyProcedure]:
+    """Return a unit's contingency procedures, newest outage first, then by reference."""
+    qs = ContingencyProcedure.objects.filter(unit=unit)
+    if outage is not None:
+        qs = qs.filter(outage_id=outage)
+    return qs.select_related("outage", "unit__institution", "procedure").order_by("-outage__started_at", "ref")
+
+
+def overdue_contingency(*, scope: AuditorScope, now: dt.datetime) -> QuerySet[ContingencyProcedure]:
+    """Return the items of the scope past their back-capture deadline and not complete, or escalated."""
+    qs = ContingencyProcedure.objects.filter(
+        Q(outage__upload_deadline__lt=now, completed_at__isnull=True) | Q(escalated_at__isnull=False)
+    )
+    if scope.institution_ids is not None:
+        qs = qs.filter(unit__institution_id__in=scope.institution_ids)
+    return qs.select_related("outage", "unit__institution", "procedure").order_by(
+        "-outage__started_at", "unit__institution__siglas", "unit__key", "ref"
+    )

@@ -267,7 +267,9 @@ def _affected(outage: Outage) -> Any:
     ).exclude(outage_extensions__outage=outage)
 
 
-def _extended(field: str, statuses: Iterable[str], start: dt.datetime, extension: dt.timedelta, *, status: str) -> Case:
+def _extended(
+    field: str, statuses: Iterable[str], start: dt.datetime, extension: dt.timedelta, *, status: str
+) -> Case:
     """`field` moved by `extension` where its period still runs (status in `statuses`, not over by `start`)."""
     return Case(
         When(Q(**{f"{status}__in": statuses, f"{field}__gte": start}), then=F(field) + extension),

@@ -16,7 +16,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -114,29 +113,6 @@ def outage_ocds(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json; charset=utf-8")
 
 
-# --- Reads of the workspaces (kept here while continuity/selectors.py has another owner) ----------------------
-
-
-def unit_contingency(*, unit: PurchasingUnit, outage: int | None = None) -> QuerySet[ContingencyProcedure]:
-    """Return a unit's contingency procedures, newest outage first, then by reference."""
-    qs = ContingencyProcedure.objects.filter(unit=unit)
-    if outage is not None:
-        qs = qs.filter(outage_id=outage)
-    return qs.select_related("outage", "unit__institution", "procedure").order_by("-outage__started_at", "ref")
-
-
-def overdue_contingency(*, scope: AuditorScope, now: dt.datetime) -> QuerySet[ContingencyProcedure]:
-    """Return the items of the scope past their back-capture deadline and not complete, or escalated."""
-    qs = ContingencyProcedure.objects.filter(
-        Q(outage__upload_deadline__lt=now, completed_at__isnull=True) | Q(escalated_at__isnull=False)
-    )
-    if scope.institution_ids is not None:
-        qs = qs.filter(unit__institution_id__in=scope.institution_ids)
-    return qs.select_related("outage", "unit__institution", "procedure").order_by(
-        "-outage__started_at", "unit__institution__siglas", "unit__key", "ref"
-    )
-
-
 @dataclass(frozen=True)
 class ItemRow:
     """A contingency procedure as the workspaces show it: its upload status and how late it is."""
@@ -176,7 +152,7 @@ def buyer_contingency(request: HttpRequest) -> HttpResponse:
     """List the unit's contingency procedures per outage with their upload status, deadline and lateness."""
     units = _units(request)
     unit = _unit(request, units)
-    rows = _rows(list(unit_contingency(unit=unit)), clock.now())
+    rows = _rows(list(selectors.unit_contingency(unit=unit)), clock.now())
     context = {"nav": "buyer_contingency", "here": "list", "unit": unit, "units": units, "rows": rows}
     return render(request, "continuity/buyer_contingency.html", context)
 
@@ -260,7 +236,9 @@ def auditor_contingency(request: HttpRequest) -> HttpResponse:
     """List the contingency procedures of the scope past their deadline and not complete, or escalated."""
     scope = _scope(request)
     now = clock.now()
-    page = Paginator(overdue_contingency(scope=scope, now=now), OVERDUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.overdue_contingency(scope=scope, now=now), OVERDUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "nav": "auditor",
         "scope": scope,
