@@ -229,7 +229,9 @@ def contingency_backcapture_award(
         lots=[proc.DirectAwardLot(lot=1, value=str(item.amount))],
     )
     Award.objects.filter(procedure=procedure).update(date=awarded_at)
-    Procedure.objects.filter(pk=procedure.pk).update(awarded_at=awarded_at)
+    Procedure.objects.filter(pk=procedure.pk).update(
+        awarded_at=awarded_at, signature_deadline=awarded_at + dt.timedelta(days=rules.SIGNATURE_DAYS)
+    )
     procedure.refresh_from_db()
     return procedure
 
@@ -364,7 +366,9 @@ def contingency_backcapture_fallo(
     bidding.bids_evaluate(actor=actor, procedure=procedure, evaluations=evaluations)
     procedure = proc.award_decide(actor=actor, procedure=procedure)
     Award.objects.filter(procedure=procedure).update(date=awarded_at)
-    Procedure.objects.filter(pk=procedure.pk).update(awarded_at=awarded_at)
+    Procedure.objects.filter(pk=procedure.pk).update(
+        awarded_at=awarded_at, signature_deadline=awarded_at + dt.timedelta(days=rules.SIGNATURE_DAYS)
+    )
     procedure.refresh_from_db()
     return procedure
 

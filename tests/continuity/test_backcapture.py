@@ -131,6 +131,7 @@ def test_licitacion_backcaptured_in_full_publishes_valid_releases_dated_when_eac
     assert item.upload_status == UploadStatus.COMPLETE
     assert (procedure.provenance, procedure.status) == (Provenance.CONTINGENCY, Status.CONTRACTED)
     assert (procedure.published_at, procedure.opened_at, procedure.awarded_at) == (PUBLISHED, OPENED, AWARDED)
+    assert procedure.signature_deadline == AWARDED + dt.timedelta(days=15)
     releases = list(Release.objects.filter(procedure=procedure).order_by("id"))
     for release in releases:
         validate_release(release.data)
