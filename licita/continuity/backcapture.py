@@ -222,16 +222,13 @@ def contingency_backcapture_award(
         justification=justification,
         lots=None,
     )
-    proc.award_direct(
-        actor=actor,
-        procedure=procedure,
-        supplier_rfc=item.supplier_rfc,
-        lots=[proc.DirectAwardLot(lot=1, value=str(item.amount))],
-    )
-    Award.objects.filter(procedure=procedure).update(date=awarded_at)
-    Procedure.objects.filter(pk=procedure.pk).update(
-        awarded_at=awarded_at, signature_deadline=awarded_at + dt.timedelta(days=rules.SIGNATURE_DAYS)
-    )
+    with clock.recorded_act(awarded_at):  # the award, the fallo and its release dated when it happened
+        proc.award_direct(
+            actor=actor,
+            procedure=procedure,
+            supplier_rfc=item.supplier_rfc,
+            lots=[proc.DirectAwardLot(lot=1, value=str(item.amount))],
+        )
     procedure.refresh_from_db()
     return procedure
 
@@ -363,12 +360,9 @@ def contingency_backcapture_fallo(
             _("The fallo of %(ref)s is already back-captured") % {"ref": item.ref}, field="ref", rule="unique"
         )
     _act_date(item, awarded_at, "awarded_at", after=procedure.opened_at, after_name=_("opening"))
-    bidding.bids_evaluate(actor=actor, procedure=procedure, evaluations=evaluations)
-    procedure = proc.award_decide(actor=actor, procedure=procedure)
-    Award.objects.filter(procedure=procedure).update(date=awarded_at)
-    Procedure.objects.filter(pk=procedure.pk).update(
-        awarded_at=awarded_at, signature_deadline=awarded_at + dt.timedelta(days=rules.SIGNATURE_DAYS)
-    )
+    with clock.recorded_act(awarded_at):  # the evaluation, the fallo and their releases dated when it happened
+        bidding.bids_evaluate(actor=actor, procedure=procedure, evaluations=evaluations)
+        procedure = proc.award_decide(actor=actor, procedure=procedure)
     procedure.refresh_from_db()
     return procedure
 
@@ -422,8 +416,11 @@ def contingency_backcapture_contract(
             field="ref",
             rule="awarded",
         )
-    for award in awards:
-        proc.contract_sign(actor=actor, award=award, start_date=start_date, end_date=end_date, date_signed=signed_at)
+    with clock.recorded_act(signed_at):  # the contracts' releases dated when they were signed
+        for award in awards:
+            proc.contract_sign(
+                actor=actor, award=award, start_date=start_date, end_date=end_date, date_signed=signed_at
+            )
     item.completed_at = now
     item.save(update_fields=["completed_at"])
     return item
@@ -468,17 +465,15 @@ def contingency_backcapture_document(
         _act_date(item, dated_at, "dated_at")
     else:
         _in_outage(item.outage, dated_at, "dated_at", now=clock.now())
-    document = document_attach(
-        actor=actor,
-        procedure=procedure,
-        kind=ACTA_KINDS[act],
-        title=title,
-        filename=filename,
-        content_b64=content_b64,
-    )
-    Document.objects.filter(pk=document.pk).update(created_at=dated_at)
-    document.created_at = dated_at
-    return document
+    with clock.recorded_act(dated_at):  # the acta and its release dated when the act happened
+        return document_attach(
+            actor=actor,
+            procedure=procedure,
+            kind=ACTA_KINDS[act],
+            title=title,
+            filename=filename,
+            content_b64=content_b64,
+        )
 
 
 # --- A file of steps (licita contingency backcapture) ----------------------------------------------

@@ -2,6 +2,11 @@
 
 All code asks `now()`. Tests move time explicitly with `frozen(at)` / `set_now(at)`.
 `db_now()` reads the database's own clock, used for deadlines checked at commit time.
+
+A recorded procedure (back-captured after an outage, imported) has two clocks: when each act happened and
+when the platform learned of it. `act_time()` is the first: `now()`, except inside `recorded_act(at)`, where
+the services date the act itself (the fallo, the award, the release's `date`, a document) at `at`, while
+everything about the upload (the release's `publishedDate`, ledger leaves, audit entries) stays at `now()`.
 """
 
 from __future__ import annotations
@@ -9,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import connection
 from django.utils import timezone
 
 _override: dt.datetime | None = None
+_act: ContextVar[dt.datetime | None] = ContextVar("licita_act_time", default=None)
 
 
 def now() -> dt.datetime:
@@ -54,3 +61,24 @@ def frozen(value: dt.datetime) -> Iterator[None]:
         yield
     finally:
         set_now(previous)
+
+
+def act_time() -> dt.datetime:
+    """Return when the act being recorded happened: `now()`, or the time given to `recorded_act`."""
+    return _act.get() or now()
+
+
+@contextmanager
+def recorded_act(at: dt.datetime) -> Iterator[None]:
+    """Date the acts recorded inside the block at `at` (an aware time, not in the future): see the module."""
+    if timezone.is_naive(at):
+        msg = "the act's time must be aware"
+        raise ValueError(msg)
+    if at > now():
+        msg = "an act cannot be recorded in the future"
+        raise ValueError(msg)
+    token = _act.set(at)
+    try:
+        yield
+    finally:
+        _act.reset(token)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from licita.core import clock
 from licita.core.audit import audit_append
 from licita.core.errors import ValidationError
 from licita.core.permissions import require_buyer
@@ -83,6 +84,7 @@ def document_attach(
         sha256=digest,
         size=len(data),
         uploaded_by=actor,
+        created_at=clock.act_time(),  # an acta back-captured inside `clock.recorded_act` keeps the act's date
     )
     from licita.procurement.services import _publish, _visible  # noqa: PLC0415
     from licita.publication.build import ocid_for  # noqa: PLC0415

@@ -788,7 +788,7 @@ def award_decide(*, actor: User | None, procedure: Procedure) -> Procedure:
     require_buyer(actor, procedure.unit, visible=_visible(procedure))
     if procedure.status != Status.EVALUATED:
         raise InvalidTransition(_("The fallo needs a recorded evaluation"), current=procedure.status)
-    now = clock.now()
+    now = clock.act_time()  # the fallo's date (a back-captured one's, inside `clock.recorded_act`)
     awarded = 0
     for lot in procedure.lots.filter(status=LotStatus.ACTIVE):
         ranking = lot_ranking(lot=lot, method=procedure.evaluation_method)
@@ -888,7 +888,7 @@ def award_direct(
         raise ValidationError(_("Award at least one lot"), field="lots", rule="required")
     total = sum(values.values(), Decimal(0))
     _check_awarded_amount(procedure, total, field="lots")
-    now = clock.now()
+    now = clock.act_time()  # the award's date (a back-captured one's, inside `clock.recorded_act`)
     awards = []
     for number, value in values.items():
         lot = by_number[number]

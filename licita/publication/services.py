@@ -47,16 +47,17 @@ def release_emit(*, procedure: Procedure, tags: list[str], date: dt.datetime | N
     compiled and versioned record is updated in the same transaction.
     """
     now = clock.now()
+    date = date or clock.act_time()  # when the act happened (inside `clock.recorded_act`, before `now`)
     ocid = ocid_for(procedure)
     record = Record.objects.select_for_update().filter(ocid=ocid).first()
     number = (record.release_count if record else 0) + 1
-    data = build_release(procedure, release_id=f"{ocid}-{number:04d}", tags=tags, date=date or now, published=now)
+    data = build_release(procedure, release_id=f"{ocid}-{number:04d}", tags=tags, date=date, published=now)
     validate_release(data)
     release = Release.objects.create(
         ocid=ocid,
         release_id=data["id"],
         procedure=procedure,
-        date=date or now,
+        date=date,
         published_at=now,
         tags=tags,
         data=data,

@@ -138,9 +138,14 @@ def test_licitacion_backcaptured_in_full_publishes_valid_releases_dated_when_eac
         assert release.data["publishedDate"] == iso_datetime(UPLOAD)
         assert release.data["tender"]["mexico"]["provenance"] == "contingency"
         assert release.data["contingency"]["outage"] == str(outage.pk)
-    assert [(r.tags, r.data["date"]) for r in releases[:2]] == [
+    # Each act's own release is dated when the act happened; every one was published at the upload.
+    assert [(r.tags, r.data["date"]) for r in releases] == [
         (["tender"], iso_datetime(PUBLISHED)),
         (["tenderUpdate"], iso_datetime(OPENED)),
+        (["tenderUpdate"], iso_datetime(AWARDED)),  # the evaluation, recorded with the fallo
+        (["award"], iso_datetime(AWARDED)),
+        (["tenderUpdate"], iso_datetime(AWARDED)),  # the acta de fallo
+        (["contract"], iso_datetime(SIGNED)),
     ]
     last = releases[-1].data
     assert last["tender"]["tenderPeriod"] == {"startDate": iso_datetime(PUBLISHED), "endDate": iso_datetime(OPENED)}
@@ -509,6 +514,10 @@ def test_direct_award_backcaptured_with_its_contract_dated_when_they_happened(of
     release = Release.objects.filter(procedure=procedure).order_by("-id").first()
     assert release.data["awards"][0]["date"].startswith("2026-03-06")
     assert release.data["contracts"][0]["dateSigned"].startswith("2026-03-07")
+    assert release.data["date"] == iso_datetime(signed)
+    award_release = Release.objects.get(procedure=procedure, tags=["tender", "award"])
+    assert award_release.data["date"] == iso_datetime(awarded)
+    assert award_release.data["publishedDate"] > award_release.data["date"]
     assert release.data["publishedDate"] >= clock.now().isoformat()[:10]
     assert release.data["tender"]["mexico"]["provenance"] == "contingency"
     assert release.data["contingency"]["outage"] == str(outage.pk)
