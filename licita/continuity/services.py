@@ -48,6 +48,7 @@ from licita.procurement.models import (
     LegalBasis,
     Procedure,
     ProcedureType,
+    Provenance,
     Status,
     TenderAmendment,
 )
@@ -257,10 +258,11 @@ def _affected(outage: Outage) -> Any:
     Submission (and clarification): published before the outage ended, not opened, deadline not before its
     start. Fallo: the date the convocatoria set for it not before the outage's start, no fallo yet. Contract
     signature: the fallo given before the outage ended, its signature deadline not before the start, no contract.
+    Only procedures run on the platform: a recorded one (back-captured, imported) ran its periods elsewhere.
     """
     assert outage.ended_at is not None
     start, end = outage.started_at, outage.ended_at
-    return Procedure.objects.filter(
+    return Procedure.objects.filter(provenance=Provenance.PLATFORM).filter(
         Q(status__in=_BEFORE_OPENING, opened_at__isnull=True, submission_deadline__gte=start, published_at__lte=end)
         | Q(status__in=_BEFORE_FALLO, award_deadline__gte=start, published_at__lte=end)
         | Q(status__in=_BEFORE_SIGNATURE, signature_deadline__gte=start, awarded_at__lte=end)

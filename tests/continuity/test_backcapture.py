@@ -15,7 +15,7 @@ from licita.bidding.models import Bid
 from licita.continuity import backcapture
 from licita.continuity import services as cont
 from licita.continuity.errors import Duplicate, OutsideOutage
-from licita.continuity.models import ContingencyProcedure, UploadStatus
+from licita.continuity.models import ContingencyProcedure, DeadlineExtension, UploadStatus
 from licita.core import clock
 from licita.core.errors import InvalidTransition, NotFound, ValidationError
 from licita.documents.models import Document
@@ -545,3 +545,17 @@ def test_direct_award_contract_signed_outside_the_outage_is_refused(office, outa
     item.refresh_from_db()
     assert refused.value.detail["field"] == "signed_at"
     assert item.upload_status == UploadStatus.PARTIAL
+
+
+def test_a_later_outage_does_not_extend_the_periods_of_a_recorded_procedure(office, outage, suppliers, frozen_clock):
+    item = register(office, outage, suppliers)
+    frozen_clock.set(UPLOAD)
+    convocatoria(office, item, submission_deadline=UPLOAD - dt.timedelta(hours=1))  # its paper bids still to come
+    recorded = ContingencyProcedure.objects.get(pk=item.pk).procedure
+    platform = publish(office, make_procedure(office), days=16)  # the control: run on the platform
+    frozen_clock.set(UPLOAD + dt.timedelta(days=10))
+
+    later = declare(office, start=UPLOAD - dt.timedelta(hours=2), end=UPLOAD + dt.timedelta(days=1))
+
+    assert list(DeadlineExtension.objects.filter(outage=later).values_list("procedure_id", flat=True)) == [platform.pk]
+    assert Procedure.objects.get(pk=recorded.pk).submission_deadline == UPLOAD - dt.timedelta(hours=1)
