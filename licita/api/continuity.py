@@ -1,20 +1,24 @@
-"""Continuity endpoints: outages, a unit's contingency procedures (form or signed file) and escalated items."""
+"""Continuity endpoints: outages, contingency procedures, their back-capture and escalated items.
+
+A unit registers its contingency procedures from a form or a signed file, then back-captures their acts.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from licita.accounts.models import PurchasingUnit
 from licita.api.auth import AUTH
 from licita.api.schemas import ErrorOut
-from licita.continuity import selectors, services
+from licita.continuity import backcapture, selectors, services
 from licita.continuity.forms import CONTINGENCY_FILE_MAX_BYTES
 from licita.continuity.models import ContingencyProcedure, Outage
 from licita.continuity.selectors import overdue_contingency, unit_contingency
@@ -209,6 +213,37 @@ def contingency_upload(request: HttpRequest) -> Status[Any]:
     return Status(
         201, {"imported": len(items), "file_sha256": items[0].file_sha256 if items else "", "procedures": items}
     )
+
+
+class BackcaptureOut(Schema):
+    steps: list[str] = Field(description="What each step recorded, in order.")
+    procedure: ContingencyOut
+
+
+@router.post(
+    "/contingency/backcapture",
+    response={201: BackcaptureOut, **ERRORS},
+    auth=AUTH,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The acts of one registered contingency procedure, run in order, all or none: "
+            '`{"outage": N, "unit": KEY, "ref": REF, "steps": [{"act": "convocatoria" | "bids" | "fallo" | '
+            '"award" | "contract" | "document", "date": ISO 8601, ...}]}`; a document step carries its PDF '
+            "as `content_b64` (see `licita contingency backcapture --help`).",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+def contingency_backcapture(request: HttpRequest) -> Status[Any]:
+    """Back-capture the acts of a registered contingency procedure, each dated when it happened."""
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError(_("The body is not valid JSON"), field="body", rule="json") from None
+    item, done = backcapture.contingency_backcapture_file(actor=_actor(request), data=data)
+    item = ContingencyProcedure.objects.select_related("outage", "unit__institution", "procedure").get(pk=item.pk)
+    return Status(201, {"steps": done, "procedure": item})
 
 
 @router.get("/contingency/procedures", response={200: list[ContingencyOut], **ERRORS}, auth=AUTH)

@@ -15,8 +15,9 @@ backcapture`), all of them or none.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -641,6 +642,28 @@ def _step(actor: User | None, item: ContingencyProcedure, step: Mapping[str, Any
         field=f"{prefix}.act",
         rule="choice",
     )
+
+
+def attach_files(data: Any, read: Callable[[str], bytes | None]) -> Any:
+    """Fill in the `content_b64` of each document step that names a `file` instead, with `read(name)`.
+
+    The command reads the files beside the JSON; the portal, the files uploaded with it. A file `read` cannot
+    give (None) is refused naming the step's field. Returns `data` (changed in place).
+    """
+    steps = data.get("steps") if isinstance(data, dict) else None
+    for i, step in enumerate(steps if isinstance(steps, list) else []):
+        if isinstance(step, dict) and step.get("file") and "content_b64" not in step:
+            name = str(step["file"])
+            content = read(name)
+            if content is None:
+                raise ValidationError(
+                    _("steps[%(i)d].file: %(name)s was not given with the file of acts") % {"i": i, "name": name},
+                    field=f"steps[{i}].file",
+                    rule="attached",
+                )
+            step["content_b64"] = base64.b64encode(content).decode("ascii")
+            step.setdefault("filename", name.rsplit("/", 1)[-1])
+    return data
 
 
 @transaction.atomic

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from licita.continuity.models import Outage
 from licita.core.errors import LicitaError
 from licita.portal.forms_buyer import MONEY, DateTimeInput
+from licita.portal.forms_supplier import MultipleFileField
 from licita.procurement.models import ContractType, LegalBasis, ProcedureType
 
 #: Largest signed contingency file taken, by the portal and the API: about 4,000 procedures at ~500 bytes each.
@@ -100,3 +103,60 @@ class ContingencyFileForm(forms.Form):
                 code="max_size",
             )
         return bytes(upload.read())
+
+
+def backcapture_file_max_bytes() -> int:
+    """Largest file of acts taken: the acts, and one document's worth of actas written into it in base64."""
+    return CONTINGENCY_FILE_MAX_BYTES + settings.LICITA_MAX_DOCUMENT_BYTES * 4 // 3
+
+
+class BackcaptureFileForm(forms.Form):
+    """The acts of one registered contingency procedure (JSON), with the actas (PDF) its document steps name."""
+
+    file = forms.FileField(label=gettext_lazy("File of acts (JSON)"))
+    attachments = MultipleFileField(
+        label=gettext_lazy("Actas (PDF)"),
+        required=False,
+        help_text=gettext_lazy("The files named by the “file” of each document step."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "The convocatoria, bids, fallo, contract and actas of one registered procedure, as for"
+            " “licita contingency backcapture”; at most %(size)s."
+        ) % {"size": filesizeformat(backcapture_file_max_bytes())}
+
+    def clean_file(self) -> Any:
+        """Return the file's JSON, refusing one too large or not JSON (field and rule in the message)."""
+        upload = self.cleaned_data["file"]
+        limit = backcapture_file_max_bytes()
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s; at most %(max)s is taken (field: file; rule: max_size)")
+                % {"size": filesizeformat(upload.size), "max": filesizeformat(limit)},
+                code="max_size",
+            )
+        try:
+            return json.loads(upload.read())
+        except (ValueError, UnicodeDecodeError):
+            raise forms.ValidationError(
+                _("The file is not valid JSON (field: file; rule: json)"), code="json"
+            ) from None
+
+    def clean_attachments(self) -> dict[str, bytes]:
+        """Return the actas by file name, refusing any larger than a document may be."""
+        files: dict[str, bytes] = {}
+        for upload in self.cleaned_data["attachments"]:
+            if upload.size > settings.LICITA_MAX_DOCUMENT_BYTES:
+                raise forms.ValidationError(
+                    _("%(name)s is %(size)s; at most %(max)s is taken (field: attachments; rule: max_size)")
+                    % {
+                        "name": upload.name,
+                        "size": filesizeformat(upload.size),
+                        "max": filesizeformat(settings.LICITA_MAX_DOCUMENT_BYTES),
+                    },
+                    code="max_size",
+                )
+            files[upload.name] = bytes(upload.read())
+        return files

@@ -262,11 +262,20 @@ def _affected(outage: Outage) -> Any:
     """
     assert outage.ended_at is not None
     start, end = outage.started_at, outage.ended_at
-    return Procedure.objects.filter(provenance=Provenance.PLATFORM).filter(
-        Q(status__in=_BEFORE_OPENING, opened_at__isnull=True, submission_deadline__gte=start, published_at__lte=end)
-        | Q(status__in=_BEFORE_FALLO, award_deadline__gte=start, published_at__lte=end)
-        | Q(status__in=_BEFORE_SIGNATURE, signature_deadline__gte=start, awarded_at__lte=end)
-    ).exclude(outage_extensions__outage=outage)
+    return (
+        Procedure.objects.filter(provenance=Provenance.PLATFORM)
+        .filter(
+            Q(
+                status__in=_BEFORE_OPENING,
+                opened_at__isnull=True,
+                submission_deadline__gte=start,
+                published_at__lte=end,
+            )
+            | Q(status__in=_BEFORE_FALLO, award_deadline__gte=start, published_at__lte=end)
+            | Q(status__in=_BEFORE_SIGNATURE, signature_deadline__gte=start, awarded_at__lte=end)
+        )
+        .exclude(outage_extensions__outage=outage)
+    )
 
 
 def _extended(

@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from licita.accounts.models import PurchasingUnit
-from licita.continuity import selectors, services
-from licita.continuity.forms import ContingencyFileForm, ContingencyRegisterForm, service_error
-from licita.continuity.models import ContingencyProcedure
+from licita.continuity import backcapture, selectors, services
+from licita.continuity.forms import BackcaptureFileForm, ContingencyFileForm, ContingencyRegisterForm, service_error
+from licita.continuity.models import ContingencyProcedure, UploadStatus
 from licita.core import clock
 from licita.core.errors import LicitaError, NotFound
 from licita.portal import charts
@@ -219,6 +219,34 @@ def buyer_contingency_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "continuity/buyer_contingency_upload.html", context)
 
 
+@buyer_required
+def buyer_contingency_backcapture(request: HttpRequest) -> HttpResponse:
+    """Back-capture the acts of one registered procedure from a file of acts and its actas: all, or none."""
+    units = _units(request)
+    unit = _unit(request, units)
+    form = BackcaptureFileForm(request.POST, request.FILES) if request.method == "POST" else BackcaptureFileForm()
+    if request.method == "POST" and form.is_valid():
+        attachments: dict[str, bytes] = form.cleaned_data["attachments"]
+        try:
+            data = backcapture.attach_files(form.cleaned_data["file"], attachments.get)
+            item, done = backcapture.contingency_backcapture_file(actor=request.user, data=data)  # type: ignore[arg-type]
+        except LicitaError as exc:
+            service_error(form, exc, default="file")
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(ref)s: %(n)d act was back-captured; it is now %(status)s.",
+                    "%(ref)s: %(n)d acts were back-captured; it is now %(status)s.",
+                    len(done),
+                )
+                % {"ref": item.ref, "n": len(done), "status": UploadStatus(item.upload_status).label},
+            )
+            return redirect(reverse("buyer_contingency") + f"?uc={item.unit.key}")
+    context = {"nav": "buyer_contingency", "here": "backcapture", "unit": unit, "units": units, "form": form}
+    return render(request, "continuity/buyer_contingency_backcapture.html", context)
+
+
 # --- The auditor's overdue items -----------------------------------------------------------------------------
 
 OVERDUE_PAGE_SIZE = 50
@@ -275,6 +303,7 @@ urlpatterns: list[URLPattern] = [
     path("comprador/contingencia/", buyer_contingency, name="buyer_contingency"),
     path("comprador/contingencia/registrar/", buyer_contingency_register, name="buyer_contingency_register"),
     path("comprador/contingencia/archivo/", buyer_contingency_upload, name="buyer_contingency_upload"),
+    path("comprador/contingencia/captura/", buyer_contingency_backcapture, name="buyer_contingency_backcapture"),
     path("auditoria/contingencia/", auditor_contingency, name="auditor_contingency"),
     path("auditoria/contingencia/revisar/", auditor_contingency_check, name="auditor_contingency_check"),
 ]

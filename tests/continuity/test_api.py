@@ -14,7 +14,7 @@ from licita.continuity.models import ContingencyProcedure, Source
 from licita.ledger.models import Leaf
 from tests.api.conftest import ApiClient
 from tests.continuity.helpers import END, START, declare, official_key, row, signed_file
-from tests.factories import make_office
+from tests.factories import make_office, make_supplier
 
 pytestmark = pytest.mark.django_db
 
@@ -350,3 +350,82 @@ def test_openapi_schema_lists_the_continuity_endpoints(db):
         "/api/contingency/escalated",
     } <= set(paths)
     assert "requestBody" in paths["/api/contingency/files"]["post"]
+
+
+# --- Back-capture -----------------------------------------------------------------------------
+
+
+def _backcapture(client, body):
+    raw = body if isinstance(body, bytes) else json.dumps(body)
+    return client.client.post(
+        "/api/contingency/backcapture", raw, content_type="application/json", headers=client.headers
+    )
+
+
+def test_backcapture_of_a_direct_award_and_its_contract_in_one_call(office, outage):
+    client = ApiClient(office.operator)
+    supplier, _rep = make_supplier()
+    assert (
+        client.post("/contingency/procedures", _body(outage, office.unit, supplier_rfc=supplier.rfc)).status_code
+        == 201
+    )
+    steps = [
+        {"act": "award", "date": (START + dt.timedelta(days=1)).isoformat(), "exception_fraction": "V"},
+        {
+            "act": "contract",
+            "date": (START + dt.timedelta(days=2)).isoformat(),
+            "start_date": "2026-03-09",
+            "end_date": "2026-12-31",
+        },
+    ]
+
+    response = _backcapture(client, {"outage": outage.pk, "unit": office.unit.key, "ref": "CP-1", "steps": steps})
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert len(body["steps"]) == 2
+    assert body["procedure"]["status"] == "complete"
+    assert body["procedure"]["procedure_number"]
+    assert ContingencyProcedure.objects.get().procedure.provenance == "contingency"
+
+
+def test_backcapture_with_a_bad_step_writes_none_of_it(office, outage):
+    client = ApiClient(office.operator)
+    supplier, _rep = make_supplier()
+    client.post("/contingency/procedures", _body(outage, office.unit, supplier_rfc=supplier.rfc))
+    steps = [
+        {"act": "award", "date": (START + dt.timedelta(days=1)).isoformat(), "exception_fraction": "V"},
+        {"act": "contract", "date": "2026-13-01T00:00:00Z", "start_date": "2026-03-09", "end_date": "2026-12-31"},
+    ]
+    before = _writes()
+
+    response = _backcapture(client, {"outage": outage.pk, "unit": office.unit.key, "ref": "CP-1", "steps": steps})
+
+    _refused(response, 422, "invalid", "steps[1].date")
+    assert _writes() == before
+    assert ContingencyProcedure.objects.get().procedure is None
+
+
+def test_backcapture_refuses_a_procedure_not_registered_and_a_body_that_is_not_json(office, outage):
+    client = ApiClient(office.operator)
+
+    unknown = _backcapture(client, {"outage": outage.pk, "unit": office.unit.key, "ref": "NOPE", "steps": [{}]})
+    garbage = _backcapture(client, b"{not json")
+
+    assert unknown.status_code in (404, 422), unknown.json()
+    assert unknown.json()["detail"]["field"] == "ref"
+    _refused(garbage, 422, "invalid", "body", "json")
+
+
+def test_backcapture_refuses_another_units_buyer(office, outage):
+    client = ApiClient(office.operator)
+    client.post("/contingency/procedures", _body(outage, office.unit))
+    other = make_office()
+    steps = [{"act": "award", "date": (START + dt.timedelta(days=1)).isoformat()}]
+
+    response = _backcapture(
+        ApiClient(other.operator), {"outage": outage.pk, "unit": office.unit.key, "ref": "CP-1", "steps": steps}
+    )
+
+    assert response.status_code in (403, 404), response.json()
+    assert ContingencyProcedure.objects.get().procedure is None

@@ -369,3 +369,91 @@ def test_auditor_navigation_links_the_overdue_items(client, office):
     html = client.get(reverse("auditor_home"), **EN).content.decode()
 
     assert reverse("auditor_contingency") in html
+
+
+# --- Back-capture from a file of acts ---------------------------------------------------------
+
+PDF = b"%PDF-1.4\n" + b"acta " * 200 + b"\n%%EOF\n"
+
+
+def _acts(outage, unit, **step_overrides):
+    day = START + dt.timedelta(days=1)
+    return {
+        "outage": outage.pk,
+        "unit": unit.key,
+        "ref": "CP-1",
+        "steps": [
+            {"act": "award", "date": day.isoformat(), "exception_fraction": "V"},
+            {"act": "document", "of": "fallo", "date": day.isoformat(), "title": "Acta de fallo", "file": "fallo.pdf"}
+            | step_overrides,
+        ],
+    }
+
+
+def _backcapture(client, acts, attachments=()):
+    data = {
+        "file": SimpleUploadedFile("actos.json", json.dumps(acts).encode(), "application/json"),
+        "attachments": [SimpleUploadedFile(name, content, "application/pdf") for name, content in attachments],
+    }
+    return client.post(reverse("buyer_contingency_backcapture"), data, **EN)
+
+
+@pytest.fixture
+def registered(office, outage):
+    supplier, _rep = make_supplier()
+    return cont.contingency_register(
+        actor=office.operator, outage=outage, unit_key=office.unit.key, procedure=row("CP-1", rfc=supplier.rfc)
+    )
+
+
+def test_backcapture_page_records_the_acts_and_their_acta(client, office, outage, registered):
+    client.force_login(office.operator)
+
+    response = _backcapture(client, _acts(outage, office.unit), [("fallo.pdf", PDF)])
+
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    registered.refresh_from_db()
+    procedure = registered.procedure
+    assert procedure is not None
+    assert procedure.provenance == "contingency"
+    document = procedure.documents.get()
+    assert (document.filename, document.created_at) == ("fallo.pdf", START + dt.timedelta(days=1))
+    page = client.get(response["Location"], **EN)
+    assert "2 acts were back-captured" in page.content.decode()
+
+
+def test_backcapture_page_refuses_a_missing_acta_and_writes_nothing(client, office, outage, registered):
+    client.force_login(office.operator)
+    before = _writes()
+
+    response = _backcapture(client, _acts(outage, office.unit), [("otro.pdf", PDF)])
+
+    assert response.status_code == 200
+    assert "steps[1].file" in _errors(response, "file") + _errors(response, "__all__")
+    registered.refresh_from_db()
+    assert registered.procedure is None
+    assert _writes() == before
+
+
+def test_backcapture_page_refuses_a_file_that_is_not_json(client, office, outage, registered):
+    client.force_login(office.operator)
+    data = {"file": SimpleUploadedFile("actos.json", b"{not json", "application/json")}
+
+    response = client.post(reverse("buyer_contingency_backcapture"), data, **EN)
+
+    assert response.status_code == 200
+    assert "rule: json" in _errors(response, "file")
+    registered.refresh_from_db()
+    assert registered.procedure is None
+
+
+def test_backcapture_page_refuses_another_units_buyer(client, office, outage, registered):
+    other = make_office()
+    client.force_login(other.operator)
+
+    response = _backcapture(client, _acts(outage, office.unit), [("fallo.pdf", PDF)])
+
+    assert response.status_code == 200
+    assert _errors(response, "file") + _errors(response, "__all__")
+    registered.refresh_from_db()
+    assert registered.procedure is None

@@ -183,15 +183,15 @@ class Command(BaseCommand):
         except (OSError, ValueError) as exc:
             msg = f"{path}: not a readable JSON file ({exc})"
             raise CommandError(msg) from None
-        for i, step in enumerate(data.get("steps", []) if isinstance(data, dict) else []):
-            if isinstance(step, dict) and step.get("file") and "content_b64" not in step:
-                attached = path.parent / str(step["file"])
-                try:
-                    step["content_b64"] = base64.b64encode(attached.read_bytes()).decode("ascii")
-                except OSError as exc:
-                    msg = f"steps[{i}].file: {attached} cannot be read ({exc})"
-                    raise CommandError(msg) from None
-                step.setdefault("filename", attached.name)
+
+        def read(name: str) -> bytes | None:
+            try:
+                return (path.parent / name).read_bytes()
+            except OSError as exc:
+                self.stderr.write(f"{path.parent / name}: {exc}")
+                return None
+
+        backcapture.attach_files(data, read)
         item, done = backcapture.contingency_backcapture_file(actor=_user(options["user"]), data=data)
         for i, what in enumerate(done):
             self.stdout.write(f"steps[{i}] {data['steps'][i].get('act')}: {what}")
