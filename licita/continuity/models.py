@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from licita.accounts.models import PurchasingUnit
 from licita.procurement.models import ContractType, LegalBasis, Procedure, ProcedureType, RuleSource, Status
@@ -129,7 +130,7 @@ class OfficialKey(models.Model):
 
 class Source(models.TextChoices):
     #: Registered on the platform (portal form, API or command)
-    FORM = "form", _("form")
+    FORM = "form", pgettext_lazy("how a contingency procedure was registered", "form")
     #: Uploaded in a file signed by the unit's official
     FILE = "file", _("signed file")
 
