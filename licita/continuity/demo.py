@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
@@ -61,6 +62,7 @@ def replay(out: Callable[[str], None]) -> Outage:
         clock.set_now(end + dt.timedelta(minutes=30))
         day = start + dt.timedelta(days=1)
         plan = [
+            # CONT-01 of the first unit is a licitación held in person: convocatoria, paper bids, fallo, acta, contract
             (units[0], [("CONT-01", "1850000.00", suppliers[0]), ("CONT-02", "420000.00", suppliers[1])], "all"),
             (units[1], [("CONT-01", "3100000.00", suppliers[2]), ("CONT-02", "275000.00", suppliers[3])], "part"),
             (units[2], [("CONT-01", "990000.00", suppliers[4]), ("CONT-02", "130000.00", suppliers[5])], "none"),
@@ -71,14 +73,15 @@ def replay(out: Callable[[str], None]) -> Outage:
                 cont.ContingencyInput(
                     ref=ref,
                     title=f"Adquisición urgente en persona durante la contingencia ({ref})",
-                    procedure_type="adjudicacion",
+                    procedure_type="licitacion" if tender else "adjudicacion",
                     contract_type="adquisiciones",
-                    legal_basis="art41",
+                    legal_basis="art26" if tender else "art41",
                     supplier_rfc=supplier.rfc,
                     amount=Decimal(amount),
                     carried_out_at=day + dt.timedelta(hours=i),
                 )
                 for i, (ref, amount, supplier) in enumerate(items)
+                for tender in [upload == "all" and i == 0]
             ]
             if upload == "part":
                 key = Ed25519PrivateKey.generate()
@@ -106,6 +109,9 @@ def replay(out: Callable[[str], None]) -> Outage:
             for n, item in enumerate(registered):
                 if upload == "none" or (upload == "part" and n > 0):
                     continue
+                if item.procedure_type == "licitacion":
+                    _tender_backcapture(operator, item, rival=suppliers[3], out=out)
+                    continue
                 backcapture.contingency_backcapture_award(
                     actor=operator, item=item, awarded_at=item.carried_out_at, exception_fraction="V"
                 )
@@ -122,3 +128,50 @@ def replay(out: Callable[[str], None]) -> Outage:
         clock.set_now(None)
     out(f"Accountability page: {settings.LICITA_PUBLIC_URL}/interrupciones/{outage.pk}/")
     return outage
+
+
+#: A one-page PDF: the scanned acta de fallo of the demo's licitación held in person.
+ACTA_PDF = b"%PDF-1.4\n% Acta de fallo (demo)\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _tender_backcapture(operator: Any, item: Any, *, rival: Supplier, out: Callable[[str], None]) -> None:
+    """Back-capture a licitación held in person, act by act, from a file of acts (as a unit would upload it)."""
+    at = item.carried_out_at
+    when = {name: (at + dt.timedelta(hours=h)).isoformat() for name, h in (("pub", 0), ("open", 6), ("fallo", 20))}
+    acts = {
+        "outage": item.outage_id,
+        "unit": item.unit.key,
+        "ref": item.ref,
+        "steps": [
+            {"act": "convocatoria", "date": when["pub"], "submission_deadline": when["open"]},
+            {
+                "act": "bids",
+                "date": when["open"],
+                "bids": [
+                    {"supplier_rfc": item.supplier_rfc, "lots": [{"lot": 1, "price": str(item.amount)}]},
+                    {
+                        "supplier_rfc": rival.rfc,
+                        "lots": [{"lot": 1, "price": str((item.amount * Decimal("1.08")).quantize(Decimal("0.01")))}],
+                    },
+                ],
+            },
+            {
+                "act": "fallo",
+                "date": when["fallo"],
+                "evaluations": [
+                    {"supplier_rfc": item.supplier_rfc, "lot": 1, "compliant": True},
+                    {"supplier_rfc": rival.rfc, "lot": 1, "compliant": True},
+                ],
+            },
+            {"act": "document", "of": "fallo", "date": when["fallo"], "title": "Acta de fallo", "file": "fallo.pdf"},
+            {
+                "act": "contract",
+                "date": (at + dt.timedelta(hours=22)).isoformat(),
+                "start_date": (at + dt.timedelta(days=1)).date().isoformat(),
+                "end_date": (at + dt.timedelta(days=180)).date().isoformat(),
+            },
+        ],
+    }
+    backcapture.attach_files(acts, {"fallo.pdf": ACTA_PDF}.get)
+    item, done = backcapture.contingency_backcapture_file(actor=operator, data=acts)
+    out(f"  {item.unit.key}: {item.ref}, a licitación held in person, back-captured act by act ({len(done)} acts)")
