@@ -176,6 +176,32 @@ def outage_list(request: HttpRequest) -> Any:
     return selectors.outage_list()
 
 
+class OutageIn(Schema):
+    start: dt.datetime
+    end: dt.datetime | None = Field(None, description="Leave out while the outage lasts; close it later.")
+    affected: str = Field(description="What was affected (3 to 500 characters).")
+    cause: str = Field(description="The cause, as far as it is known (3 to 5,000 characters).")
+
+
+class OutageCloseIn(Schema):
+    end: dt.datetime
+
+
+@router.post("/outages", response={201: OutageOut, **ERRORS}, auth=AUTH)
+def outage_declare(request: HttpRequest, payload: OutageIn) -> Status[Any]:
+    """Declare an outage the platform could not see (auditors): a signed public record, in the ledger."""
+    outage = services.outage_declare(
+        actor=_actor(request), start=payload.start, end=payload.end, affected=payload.affected, cause=payload.cause
+    )
+    return Status(201, outage)
+
+
+@router.post("/outages/{outage_id}/close", response={200: OutageOut, **ERRORS}, auth=AUTH)
+def outage_close(request: HttpRequest, outage_id: int, payload: OutageCloseIn) -> Any:
+    """Close an open outage (auditors): the periods it overlapped are extended and the extension published."""
+    return services.outage_close(actor=_actor(request), outage=_outage(outage_id), end=payload.end)
+
+
 @router.post("/contingency/procedures", response={201: ContingencyOut, **ERRORS}, auth=AUTH)
 def contingency_register(request: HttpRequest, payload: ContingencyIn) -> Status[Any]:
     """Register one procedure the unit carried out in person during an outage (its buyers)."""

@@ -160,3 +160,28 @@ class BackcaptureFileForm(forms.Form):
                 )
             files[upload.name] = bytes(upload.read())
         return files
+
+
+class OutageDeclareForm(forms.Form):
+    """An outage the platform could not see (the network, a provider), declared by an auditor."""
+
+    start = forms.DateTimeField(
+        label=gettext_lazy("Start"), widget=DateTimeInput(), help_text=gettext_lazy("Mexico City time.")
+    )
+    end = forms.DateTimeField(
+        label=gettext_lazy("End"),
+        widget=DateTimeInput(),
+        required=False,
+        help_text=gettext_lazy("Leave empty while it lasts; close it when it ends."),
+    )
+    affected = forms.CharField(label=gettext_lazy("What was affected"), max_length=500)
+    cause = forms.CharField(label=gettext_lazy("Cause"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class OutageCloseForm(forms.Form):
+    """The end of an open outage."""
+
+    outage = forms.IntegerField(widget=forms.HiddenInput)
+    end = forms.DateTimeField(
+        label=gettext_lazy("End"), widget=DateTimeInput(), help_text=gettext_lazy("Mexico City time.")
+    )

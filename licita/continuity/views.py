@@ -25,8 +25,15 @@ from django.views.decorators.http import require_POST
 
 from licita.accounts.models import PurchasingUnit
 from licita.continuity import backcapture, selectors, services
-from licita.continuity.forms import BackcaptureFileForm, ContingencyFileForm, ContingencyRegisterForm, service_error
-from licita.continuity.models import ContingencyProcedure, UploadStatus
+from licita.continuity.forms import (
+    BackcaptureFileForm,
+    ContingencyFileForm,
+    ContingencyRegisterForm,
+    OutageCloseForm,
+    OutageDeclareForm,
+    service_error,
+)
+from licita.continuity.models import ContingencyProcedure, Outage, UploadStatus
 from licita.core import clock
 from licita.core.errors import LicitaError, NotFound
 from licita.portal import charts
@@ -295,6 +302,61 @@ def auditor_contingency_check(request: HttpRequest) -> HttpResponse:
     return redirect("auditor_contingency")
 
 
+@login_required
+def auditor_outages(request: HttpRequest) -> HttpResponse:
+    """Declare an outage the platform could not see, and close the open ones (auditors)."""
+    if not services.may_declare(request.user):  # type: ignore[arg-type]
+        raise Http404
+    declare = OutageDeclareForm(request.POST if "declare" in request.POST else None, prefix="declare")
+    close = OutageCloseForm(request.POST if "close" in request.POST else None, prefix="close")
+    if request.method == "POST" and "declare" in request.POST and declare.is_valid():
+        data = declare.cleaned_data
+        try:
+            outage = services.outage_declare(
+                actor=request.user,  # type: ignore[arg-type]
+                start=data["start"],
+                end=data["end"],
+                affected=data["affected"],
+                cause=data["cause"],
+            )
+        except LicitaError as exc:
+            service_error(declare, exc, default="start")
+        else:
+            messages.success(request, _("Outage %(id)s was declared and published.") % {"id": outage.pk})
+            return redirect(outage.get_absolute_url())
+    if request.method == "POST" and "close" in request.POST and close.is_valid():
+        found = Outage.objects.filter(pk=close.cleaned_data["outage"]).first()
+        if found is None:
+            raise Http404
+        try:
+            outage = services.outage_close(actor=request.user, outage=found, end=close.cleaned_data["end"])  # type: ignore[arg-type]
+        except LicitaError as exc:
+            service_error(close, exc, default="end")
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Outage %(id)s was closed; %(n)d procedure had its periods extended.",
+                    "Outage %(id)s was closed; %(n)d procedures had their periods extended.",
+                    outage.extended_count,
+                )
+                % {"id": outage.pk, "n": outage.extended_count},
+            )
+            return redirect(outage.get_absolute_url())
+    try:
+        scope: AuditorScope | None = auditor_scope(actor=request.user)  # type: ignore[arg-type]
+    except NotFound:
+        scope = None  # a platform administrator who is no auditor
+    context = {
+        "nav": "auditor",
+        "scope": scope,
+        "declare": declare,
+        "close": close,
+        "open_outages": list(Outage.objects.filter(ended_at__isnull=True).order_by("-started_at")),
+    }
+    return render(request, "continuity/auditor_outages.html", context)
+
+
 urlpatterns: list[URLPattern] = [
     path("interrupciones/", outages, name="outages"),
     path("interrupciones/<int:pk>/", outage_detail, name="outage_detail"),
@@ -305,5 +367,6 @@ urlpatterns: list[URLPattern] = [
     path("comprador/contingencia/archivo/", buyer_contingency_upload, name="buyer_contingency_upload"),
     path("comprador/contingencia/captura/", buyer_contingency_backcapture, name="buyer_contingency_backcapture"),
     path("auditoria/contingencia/", auditor_contingency, name="auditor_contingency"),
+    path("auditoria/interrupciones/", auditor_outages, name="auditor_outages"),
     path("auditoria/contingencia/revisar/", auditor_contingency_check, name="auditor_contingency_check"),
 ]
