@@ -59,12 +59,15 @@ def test_july_2022_replayed(client, frozen_clock, settings):
     # Units register what they did in person: A and C on the form, B through a file signed on a laptop.
     frozen_clock.set(END + dt.timedelta(hours=2))
     day = START + dt.timedelta(days=1)
-    for ref, amount, supplier in (("A-1", "1000000.00", suppliers[0]), ("A-2", "500000.00", suppliers[1])):
+    for ref, amount, supplier, kind in (
+        ("A-1", "1000000.00", suppliers[0], {}),
+        ("A-2", "500000.00", suppliers[1], {"procedure_type": "licitacion", "legal_basis": "art26"}),
+    ):
         cont.contingency_register(
             actor=a.operator,
             outage=outage,
             unit_key=a.unit.key,
-            procedure=row(ref, amount=amount, rfc=supplier.rfc, at=day),
+            procedure=row(ref, amount=amount, rfc=supplier.rfc, at=day, **kind),
         )
     private, _key = official_key(b)
     good = signed_file(
@@ -83,17 +86,60 @@ def test_july_2022_replayed(client, frozen_clock, settings):
         actor=c.operator, outage=outage, unit_key=c.unit.key, procedure=row("C-1", amount="750000.00", at=day)
     )
 
-    # A back-captures everything, B only the award of B-1, C nothing.
-    for ref in ("A-1", "A-2"):
-        item = cont.contingency_get(outage=outage, unit_key=a.unit.key, ref=ref)
-        backcapture.contingency_backcapture_award(actor=a.operator, item=item, awarded_at=day, exception_fraction="V")
-        backcapture.contingency_backcapture_contract(
-            actor=a.operator,
-            item=item,
-            signed_at=day + dt.timedelta(hours=3),
-            start_date=dt.date(2026, 3, 10),
-            end_date=dt.date(2026, 12, 31),
-        )
+    # A back-captures everything: the direct award A-1 through the services, the licitación A-2 act by act
+    # from its file of acts and acta on the portal; B only the award of B-1; C nothing.
+    item = cont.contingency_get(outage=outage, unit_key=a.unit.key, ref="A-1")
+    backcapture.contingency_backcapture_award(actor=a.operator, item=item, awarded_at=day, exception_fraction="V")
+    backcapture.contingency_backcapture_contract(
+        actor=a.operator,
+        item=item,
+        signed_at=day + dt.timedelta(hours=3),
+        start_date=dt.date(2026, 3, 10),
+        end_date=dt.date(2026, 12, 31),
+    )
+    at = {k: (day + dt.timedelta(hours=h)).isoformat() for k, h in (("pub", 0), ("open", 4), ("fallo", 24))}
+    acts = {
+        "outage": outage.pk,
+        "unit": a.unit.key,
+        "ref": "A-2",
+        "steps": [
+            {"act": "convocatoria", "date": at["pub"], "submission_deadline": at["open"]},
+            {
+                "act": "bids",
+                "date": at["open"],
+                "bids": [
+                    {"supplier_rfc": suppliers[1].rfc, "lots": [{"lot": 1, "price": "480000.00"}]},
+                    {"supplier_rfc": suppliers[0].rfc, "lots": [{"lot": 1, "price": "495000.00"}]},
+                ],
+            },
+            {
+                "act": "fallo",
+                "date": at["fallo"],
+                "evaluations": [
+                    {"supplier_rfc": suppliers[1].rfc, "lot": 1, "compliant": True},
+                    {"supplier_rfc": suppliers[0].rfc, "lot": 1, "compliant": True},
+                ],
+            },
+            {"act": "document", "of": "fallo", "date": at["fallo"], "title": "Acta de fallo", "file": "fallo.pdf"},
+            {"act": "contract", "date": at["fallo"], "start_date": "2026-03-10", "end_date": "2026-12-31"},
+        ],
+    }
+    client.force_login(a.operator)
+    uploaded = client.post(
+        "/comprador/contingencia/captura/",
+        {
+            "file": SimpleUploadedFile("actos.json", json.dumps(acts).encode(), "application/json"),
+            "attachments": [SimpleUploadedFile("fallo.pdf", b"%PDF-1.4\nActa de fallo\n%%EOF\n", "application/pdf")],
+        },
+    )
+    assert uploaded.status_code == 302
+    client.logout()
+    tender = cont.contingency_get(outage=outage, unit_key=a.unit.key, ref="A-2").procedure
+    assert (tender.procedure_type, tender.provenance, tender.awarded_at) == (
+        "licitacion",
+        "contingency",
+        day + dt.timedelta(hours=24),
+    )
     b1 = cont.contingency_get(outage=outage, unit_key=b.unit.key, ref="B-1")
     backcapture.contingency_backcapture_award(actor=b.operator, item=b1, awarded_at=day, exception_fraction="V")
 
