@@ -83,6 +83,28 @@ def test_publication_refuses_a_deadline_below_the_reduced_minimum_even_with_just
     assert Procedure.objects.get(number=number).status == "draft"
 
 
+def test_publication_takes_the_fallo_date_and_refuses_one_before_the_opening(api, frozen_clock):
+    office = factories.make_office()
+    number = api(office.operator).post("/procedures", PROCEDURE | {"unit_key": office.unit.key}).json()["number"]
+    body = {
+        "submission_deadline": (frozen_clock.at + dt.timedelta(days=16)).isoformat(),
+        "committee": [c.user.username for c in office.custodians],
+    }
+    fallo = frozen_clock.at + dt.timedelta(days=20)
+
+    refused = api(office.admin).post(
+        f"/procedures/{number}/publish",
+        body | {"award_deadline": (frozen_clock.at + dt.timedelta(days=15)).isoformat()},
+    )
+    accepted = api(office.admin).post(f"/procedures/{number}/publish", body | {"award_deadline": fallo.isoformat()})
+
+    _assert_error(refused, 422, "invalid", "award_deadline")
+    assert refused.json()["detail"]["rule"] == "after_submission"
+    assert accepted.status_code == 200, accepted.json()
+    assert dt.datetime.fromisoformat(accepted.json()["award_deadline"]) == fallo
+    assert Procedure.objects.get(number=number).award_deadline == fallo
+
+
 def test_direct_award_above_threshold_needs_an_art41_exception(api, frozen_clock):
     office = factories.make_office()
     before = _writes()

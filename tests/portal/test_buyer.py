@@ -84,12 +84,17 @@ def test_whole_buyer_flow_through_the_portal(client: Any, office: factories.Offi
     procedure.refresh_from_db()
     assert procedure.status == Status.DRAFT
 
-    fixed = early | {"submission_deadline": local(clock.now() + dt.timedelta(days=16))}
+    fixed = early | {
+        "submission_deadline": local(clock.now() + dt.timedelta(days=16)),
+        "award_deadline": local(clock.now() + dt.timedelta(days=21)),
+    }
     assert client.post(url, fixed | {"check": "1"}).context["problems"] == []
     response = client.post(url, fixed | {"publish": "1"})
     procedure.refresh_from_db()
     assert response.status_code == 302
     assert procedure.status == Status.PUBLISHED
+    assert procedure.award_deadline is not None
+    assert procedure.award_deadline - procedure.submission_deadline == dt.timedelta(days=5)
 
     supplier, rep = factories.make_supplier()
     question = proc.clarification_ask(actor=rep, procedure=procedure, question="¿Se aceptan equipos equivalentes?")
