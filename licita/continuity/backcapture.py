@@ -365,6 +365,9 @@ def contingency_backcapture_fallo(
         bidding.bids_evaluate(actor=actor, procedure=procedure, evaluations=evaluations)
         procedure = proc.award_decide(actor=actor, procedure=procedure)
     procedure.refresh_from_db()
+    if procedure.status == Status.DESERTED:  # no contract will follow: the fallo is the last act
+        item.completed_at = clock.now()
+        item.save(update_fields=["completed_at"])
     return procedure
 
 
@@ -390,12 +393,18 @@ def contingency_backcapture_contract(
         raise ValidationError(
             _("Back-capture the award of %(ref)s first") % {"ref": item.ref}, field="ref", rule="order"
         )
+    procedure = _procedure_of(item, _("contract"))
+    if procedure.status == Status.DESERTED:
+        raise ValidationError(
+            _("Procedure %(ref)s has no award to contract (its fallo left it desierta)") % {"ref": item.ref},
+            field="ref",
+            rule="awarded",
+        )
     if item.completed_at is not None:
         raise Duplicate(
             _("The contract of %(ref)s is already back-captured") % {"ref": item.ref}, field="ref", rule="unique"
         )
     now = clock.now()
-    procedure = _procedure_of(item, _("contract"))
     if item.procedure_type == ProcedureType.DIRECT_AWARD:
         _in_outage(item.outage, signed_at, "signed_at", now=now)
     else:

@@ -335,6 +335,39 @@ def test_a_fallo_backcaptured_twice_is_refused_nothing_written(office, outage, s
     assert written(item) == before
 
 
+def test_a_fallo_that_leaves_the_licitacion_desierta_completes_the_item(office, outage, suppliers, frozen_clock):
+    item = register(office, outage, suppliers)
+    frozen_clock.set(UPLOAD)
+    convocatoria(office, item)
+    backcapture.contingency_backcapture_bids(
+        actor=office.operator, item=item, opened_at=OPENED, bids=[bid(suppliers[0], "880000.00")]
+    )
+
+    procedure = backcapture.contingency_backcapture_fallo(
+        actor=office.operator,
+        item=item,
+        awarded_at=AWARDED,
+        evaluations=[
+            bidding.EvaluationInput(
+                supplier_rfc=suppliers[0].rfc, lot=1, compliant=False, reason="No acreditó la experiencia requerida"
+            )
+        ],
+    )
+
+    item.refresh_from_db()
+    assert procedure.status == Status.DESERTED
+    assert item.upload_status == UploadStatus.COMPLETE
+    with pytest.raises(ValidationError) as refused:
+        backcapture.contingency_backcapture_contract(
+            actor=office.operator,
+            item=item,
+            signed_at=SIGNED,
+            start_date=dt.date(2026, 4, 1),
+            end_date=dt.date(2026, 12, 31),
+        )
+    assert (refused.value.detail["field"], refused.value.detail["rule"]) == ("ref", "awarded")
+
+
 def test_a_licitacion_is_not_backcaptured_as_a_direct_award(office, outage, suppliers, frozen_clock):
     item = register(office, outage, suppliers)
     before = written(item)
