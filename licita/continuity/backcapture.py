@@ -29,7 +29,6 @@ from licita.continuity.errors import Duplicate, OutsideOutage
 from licita.continuity.models import ContingencyProcedure
 from licita.continuity.services import _in_outage, _outage, _require_unit, contingency_get
 from licita.core import clock
-from licita.core.audit import audit_append
 from licita.core.errors import LicitaError, ValidationError
 from licita.documents.models import Document, DocumentKind
 from licita.documents.services import document_attach
@@ -47,8 +46,6 @@ from licita.procurement.models import (
     Provenance,
     Status,
 )
-from licita.procurement.search import search_text_refresh
-from licita.publication.services import release_emit
 
 if TYPE_CHECKING:
     from licita.accounts.models import User
@@ -303,21 +300,9 @@ def contingency_backcapture_tender(
             )
     elif invited_rfcs:
         raise ValidationError(_("Only an invitation takes invited suppliers"), field="invited_rfcs", rule="invitation")
-    procedure = proc._locked(procedure)  # noqa: SLF001 - the procurement transition, as bidding uses it
-    proc._move(procedure, Status.PUBLISHED)  # noqa: SLF001
-    procedure.published_at = published_at
-    procedure.submission_deadline = submission_deadline
-    procedure.save(update_fields=["status", "updated_at", "published_at", "submission_deadline"])
-    search_text_refresh(procedure)
-    release_emit(procedure=procedure, tags=["tender"], date=published_at)
-    audit_append(
-        actor=actor,
-        action="procedure_recorded",
-        object_type="procedure",
-        object_id=str(procedure.pk),
-        data={"provenance": Provenance.CONTINGENCY, "published_at": published_at.isoformat(), "ref": item.ref},
+    return proc.procedure_record_publish(
+        actor=actor, procedure=procedure, published_at=published_at, submission_deadline=submission_deadline
     )
-    return procedure
 
 
 @transaction.atomic

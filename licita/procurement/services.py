@@ -622,6 +622,49 @@ def procedure_publish(
 
 
 @transaction.atomic
+def procedure_record_publish(
+    *, actor: User | None, procedure: Procedure, published_at: dt.datetime, submission_deadline: dt.datetime
+) -> Procedure:
+    """Record the convocatoria of a procedure carried out elsewhere (a recorded one: back-captured, imported).
+
+    Its dates are those the convocatoria had: `published_at` (not in the future) and the opening it announced.
+    No opening key is made, since its bids were not sealed here (they are recorded with `bids_record`), and the
+    legal periods are not checked against today, since the acts already happened: their dates are public in
+    the record, its release dated `published_at` and published now.
+    """
+    procedure = _locked(procedure)
+    require_buyer(actor, procedure.unit, visible=_visible(procedure))
+    if procedure.provenance == Provenance.PLATFORM:
+        raise ValidationError(
+            _("A procedure run on the platform is published with its opening key, not recorded"),
+            field="procedure",
+            rule="recorded_procedure",
+        )
+    if procedure.procedure_type == ProcedureType.DIRECT_AWARD:
+        raise InvalidTransition(_("A direct award has no convocatoria"), rule="direct_award")
+    published_at = _aware(published_at, "published_at")
+    submission_deadline = _aware(submission_deadline, "submission_deadline")
+    if published_at > clock.now():
+        raise ValidationError(_("published_at cannot be in the future"), field="published_at", rule="not_future")
+    if submission_deadline <= published_at:
+        raise ValidationError(
+            _("submission_deadline must be after the convocatoria's publication"),
+            field="submission_deadline",
+            rule="order",
+        )
+    _move(procedure, Status.PUBLISHED)
+    procedure.published_at = published_at
+    procedure.submission_deadline = submission_deadline
+    procedure.save(update_fields=["status", "updated_at", "published_at", "submission_deadline"])
+    with clock.recorded_act(published_at):
+        _publish(procedure, "tender")
+    _audit(
+        actor, "procedure_recorded", procedure, provenance=procedure.provenance, published_at=published_at.isoformat()
+    )
+    return procedure
+
+
+@transaction.atomic
 def clarification_ask(
     *, actor: User | None, procedure: Procedure, question: str, supplier_rfc: str | None = None
 ) -> Clarification:

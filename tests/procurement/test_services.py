@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from licita.bidding import services as bidding
-from licita.bidding.models import BidLot
+from licita.bidding.models import BidLot, OpeningKey
 from licita.core.errors import InvalidTransition, NotFound, ValidationError
 from licita.core.models import AuditEntry
 from licita.procurement import services as proc
@@ -428,3 +428,35 @@ def test_draft_update_by_another_units_buyer_looks_missing_and_writes_nothing(fr
         _draft_update(office, procedure, actor=office.auditor)
 
     assert _draft_state(procedure) == before
+
+
+def test_record_publish_dates_a_recorded_convocatoria_and_refuses_a_platform_procedure(frozen_clock):
+    office = factories.make_office()
+    platform = factories.make_procedure(office)
+    recorded = factories.make_procedure(office)
+    Procedure.objects.filter(pk=recorded.pk).update(provenance="contingency")
+    published = frozen_clock.at - dt.timedelta(days=20)
+    opening = frozen_clock.at - dt.timedelta(days=12)
+
+    with pytest.raises(ValidationError) as refused:
+        proc.procedure_record_publish(
+            actor=office.admin, procedure=platform, published_at=published, submission_deadline=opening
+        )
+    with pytest.raises(ValidationError) as backwards:
+        proc.procedure_record_publish(
+            actor=office.admin, procedure=recorded, published_at=opening, submission_deadline=published
+        )
+    proc.procedure_record_publish(
+        actor=office.admin, procedure=recorded, published_at=published, submission_deadline=opening
+    )
+
+    assert refused.value.detail["rule"] == "recorded_procedure"
+    assert (backwards.value.detail["field"], backwards.value.detail["rule"]) == ("submission_deadline", "order")
+    platform.refresh_from_db()
+    recorded.refresh_from_db()
+    assert platform.status == "draft"
+    assert (recorded.status, recorded.published_at, recorded.submission_deadline) == ("published", published, opening)
+    release = Release.objects.get(procedure=recorded)
+    assert release.date == published
+    assert release.published_at == frozen_clock.at
+    assert not OpeningKey.objects.filter(procedure=recorded).exists()  # its bids were on paper
