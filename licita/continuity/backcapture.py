@@ -499,6 +499,16 @@ def _day(value: Any, field: str) -> dt.date:
         ) from None
 
 
+def _str(mapping: Mapping[str, Any], key: str, field: str, default: str = "") -> str:
+    """Return `mapping[key]` as text (`default` when absent or null); refuse numbers, lists and objects."""
+    value = mapping.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ValidationError(_("%(field)s must be text") % {"field": field}, field=field, rule="string")
+    return value
+
+
 def _list(value: Any, field: str) -> list[Any]:
     if not isinstance(value, list):
         raise ValidationError(_("%(field)s must be a list") % {"field": field}, field=field, rule="list")
@@ -520,7 +530,9 @@ def _bids(value: Any, field: str) -> list[bidding.RecordedBidInput]:
             for j, lot in enumerate(_list(row.get("lots"), f"{field}[{i}].lots"), start=1)
         ]
         lots = [bidding.BidLotInput(lot=lot.get("lot", 0), price=lot.get("price")) for lot in prices]
-        bids.append(bidding.RecordedBidInput(supplier_rfc=str(row.get("supplier_rfc", "")), lots=lots))
+        bids.append(
+            bidding.RecordedBidInput(supplier_rfc=_str(row, "supplier_rfc", f"{field}[{i}].supplier_rfc"), lots=lots)
+        )
     return bids
 
 
@@ -532,21 +544,21 @@ def _lots(value: Any, field: str) -> list[proc.LotInput] | None:
     for i, raw in enumerate(_list(value, field), start=1):
         lot = _dict(raw, f"{field}[{i}]")
         items = [
-            _dict(item, f"{field}[{i}].items[{j}]")
+            (f"{field}[{i}].items[{j}]", _dict(item, f"{field}[{i}].items[{j}]"))
             for j, item in enumerate(_list(lot.get("items"), f"{field}[{i}].items"), start=1)
         ]
         lots.append(
             proc.LotInput(
-                title=str(lot.get("title", "")),
+                title=_str(lot, "title", f"{field}[{i}].title"),
                 estimated_value=lot.get("estimated_value"),
                 items=[
                     proc.ItemInput(
-                        cucop=str(item.get("cucop", "")),
-                        description=str(item.get("description", "")),
+                        cucop=_str(item, "cucop", f"{name}.cucop"),
+                        description=_str(item, "description", f"{name}.description"),
                         quantity=item.get("quantity"),
-                        unit=str(item.get("unit", "")),
+                        unit=_str(item, "unit", f"{name}.unit"),
                     )
-                    for item in items
+                    for name, item in items
                 ],
             )
         )
@@ -554,17 +566,26 @@ def _lots(value: Any, field: str) -> list[proc.LotInput] | None:
 
 
 def _evaluations(value: Any, field: str) -> list[bidding.EvaluationInput]:
-    rows = [_dict(raw, f"{field}[{i}]") for i, raw in enumerate(_list(value, field), start=1)]
-    return [
-        bidding.EvaluationInput(
-            supplier_rfc=str(row.get("supplier_rfc", "")),
-            lot=row.get("lot", 0),
-            compliant=row.get("compliant") is True,
-            reason=str(row.get("reason", "")),
-            technical_points=row.get("technical_points"),
+    rows = [(f"{field}[{i}]", _dict(raw, f"{field}[{i}]")) for i, raw in enumerate(_list(value, field), start=1)]
+    evaluations = []
+    for name, row in rows:
+        compliant = row.get("compliant")
+        if not isinstance(compliant, bool):
+            raise ValidationError(
+                _("%(field)s must be true or false") % {"field": f"{name}.compliant"},
+                field=f"{name}.compliant",
+                rule="boolean",
+            )
+        evaluations.append(
+            bidding.EvaluationInput(
+                supplier_rfc=_str(row, "supplier_rfc", f"{name}.supplier_rfc"),
+                lot=row.get("lot", 0),
+                compliant=compliant,
+                reason=_str(row, "reason", f"{name}.reason"),
+                technical_points=row.get("technical_points"),
+            )
         )
-        for row in rows
-    ]
+    return evaluations
 
 
 def _step(actor: User | None, item: ContingencyProcedure, step: Mapping[str, Any], prefix: str) -> str:
@@ -574,9 +595,9 @@ def _step(actor: User | None, item: ContingencyProcedure, step: Mapping[str, Any
             actor=actor,
             item=item,
             awarded_at=_when(step.get("date"), f"{prefix}.date"),
-            law=str(step.get("law", Law.LAASSP)),
-            exception_fraction=str(step.get("exception_fraction", "")),
-            justification=str(step.get("justification", "")),
+            law=_str(step, "law", f"{prefix}.law", Law.LAASSP),
+            exception_fraction=_str(step, "exception_fraction", f"{prefix}.exception_fraction"),
+            justification=_str(step, "justification", f"{prefix}.justification"),
         )
         return proc_.number
     if act == "convocatoria":
@@ -585,12 +606,15 @@ def _step(actor: User | None, item: ContingencyProcedure, step: Mapping[str, Any
             item=item,
             published_at=_when(step.get("date"), f"{prefix}.date"),
             submission_deadline=_when(step.get("submission_deadline"), f"{prefix}.submission_deadline"),
-            law=str(step.get("law", Law.LAASSP)),
-            character=str(step.get("character", Character.NATIONAL)),
-            evaluation_method=str(step.get("evaluation_method", EvaluationMethod.BINARY)),
-            invited_rfcs=[str(r) for r in _list(step.get("invited", []), f"{prefix}.invited")],
-            exception_fraction=str(step.get("exception_fraction", "")),
-            justification=str(step.get("justification", "")),
+            law=_str(step, "law", f"{prefix}.law", Law.LAASSP),
+            character=_str(step, "character", f"{prefix}.character", Character.NATIONAL),
+            evaluation_method=_str(step, "evaluation_method", f"{prefix}.evaluation_method", EvaluationMethod.BINARY),
+            invited_rfcs=[
+                _str({"rfc": r}, "rfc", f"{prefix}.invited[{k}]")
+                for k, r in enumerate(_list(step.get("invited", []), f"{prefix}.invited"))
+            ],
+            exception_fraction=_str(step, "exception_fraction", f"{prefix}.exception_fraction"),
+            justification=_str(step, "justification", f"{prefix}.justification"),
             lots=_lots(step.get("lots"), f"{prefix}.lots"),
         )
         return proc_.number
@@ -623,11 +647,11 @@ def _step(actor: User | None, item: ContingencyProcedure, step: Mapping[str, Any
         document = contingency_backcapture_document(
             actor=actor,
             item=item,
-            act=str(step.get("of", "")),
+            act=_str(step, "of", f"{prefix}.of"),
             dated_at=_when(step.get("date"), f"{prefix}.date"),
-            title=str(step.get("title", "")),
-            filename=str(step.get("filename", "")),
-            content_b64=str(step.get("content_b64", "")),
+            title=_str(step, "title", f"{prefix}.title"),
+            filename=_str(step, "filename", f"{prefix}.filename"),
+            content_b64=_str(step, "content_b64", f"{prefix}.content_b64"),
         )
         return document.filename
     raise ValidationError(
@@ -669,7 +693,7 @@ def contingency_backcapture_file(*, actor: User | None, data: Any) -> tuple[Cont
     """
     body = _dict(data, "file")
     item = contingency_get(
-        outage=_outage(body.get("outage")), unit_key=str(body.get("unit", "")), ref=str(body.get("ref", ""))
+        outage=_outage(body.get("outage")), unit_key=_str(body, "unit", "unit"), ref=_str(body, "ref", "ref")
     )
     steps = _list(body.get("steps"), "steps")
     if not steps:

@@ -14,6 +14,7 @@ from licita.core import clock
 from licita.core.audit import audit_append
 from licita.core.errors import ValidationError
 from licita.core.permissions import require_buyer
+from licita.core.text import text_field
 from licita.documents.models import Document, DocumentKind
 from licita.documents.sniff import ALLOWED, allowed_names, sniff
 from licita.documents.store import blob_put
@@ -43,11 +44,9 @@ def document_attach(
             field="kind",
             rule="choice",
         )
-    title = (title or "").strip()
-    filename = (filename or "").strip()
-    if not title or len(title) > 300:
-        raise ValidationError(_("title is required (at most 300 characters)"), field="title", rule="required")
-    if not filename or len(filename) > 255 or "/" in filename or "\\" in filename:
+    title = text_field(title, "title", max_length=300)
+    filename = text_field(filename, "filename", max_length=255)
+    if "/" in filename or "\\" in filename:
         raise ValidationError(_("filename must be a plain file name"), field="filename", rule="filename")
     limit = settings.LICITA_MAX_DOCUMENT_BYTES
     if len(content_b64 or "") > 4 * (limit // 3 + 1):  # too large before decoding it: refuse without the copy

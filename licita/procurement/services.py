@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,6 +21,7 @@ from licita.core.audit import audit_append
 from licita.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from licita.core.money import parse_amount, parse_currency
 from licita.core.permissions import require_buyer
+from licita.core.text import text_field
 from licita.procurement import rules
 from licita.procurement.errors import AmendmentCapExceeded, SanctionedSupplier, ThresholdExceeded
 from licita.procurement.models import (
@@ -82,28 +82,8 @@ def _choice(value: Any, choices: type[Any], field: str) -> str:
     return str(value)
 
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _text(value: Any, field: str, *, min_length: int = 1, max_length: int = 10_000) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if CONTROL_CHARACTERS.search(text):
-        raise ValidationError(_("%(field)s contains control characters") % {"field": field}, field=field, rule="text")
-    if len(text) < min_length:
-        if min_length <= 1:
-            raise ValidationError(_("%(field)s is required") % {"field": field}, field=field, rule="required")
-        raise ValidationError(
-            _("%(field)s must have at least %(n)d characters") % {"field": field, "n": min_length},
-            field=field,
-            rule="min_length",
-        )
-    if len(text) > max_length:
-        raise ValidationError(
-            _("%(field)s must have at most %(n)d characters") % {"field": field, "n": max_length},
-            field=field,
-            rule="max_length",
-        )
-    return text
+#: The one rule for free text (licita.core.text): trimmed, no control characters, within its length.
+_text = text_field
 
 
 def _aware(value: Any, field: str) -> dt.datetime:

@@ -59,6 +59,32 @@ def test_document_attach_stores_the_sniffed_content_type(office, tender):
     assert blob_path(document.sha256).read_bytes() == buffer.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("filename", "acta\x00.pdf", "text"),
+        ("filename", "../acta.pdf", "filename"),
+        ("filename", "   ", "required"),
+        ("title", "Acta\x07 de fallo", "text"),
+        ("title", "x" * 301, "max_length"),
+    ],
+)
+def test_document_attach_refuses_a_bad_title_or_file_name(office, tender, field, value, rule):
+    names = {"title": "Convocatoria", "filename": "convocatoria.pdf"} | {field: value}
+
+    with pytest.raises(ValidationError) as refused:
+        document_attach(
+            actor=office.operator,
+            procedure=tender,
+            kind="tenderNotice",
+            content_b64=base64.b64encode(PDF).decode(),
+            **names,
+        )
+
+    assert (refused.value.detail["field"], refused.value.detail["rule"]) == (field, rule)
+    assert _nothing_written()
+
+
 def test_document_attach_refuses_an_executable_renamed_pdf(office, tender):
     with pytest.raises(ValidationError) as caught:
         _attach(office, tender, b"MZ\x90\x00\x03\x00\x00\x00" + bytes(200), "convocatoria.pdf")
