@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import StrictInt
 
 from licita.accounts.models import PurchasingUnit
 from licita.api.auth import AUTH
@@ -50,7 +51,7 @@ class OutageOut(Schema):
 
 
 class ContingencyIn(Schema):
-    outage: int
+    outage: StrictInt = Field(description="The outage's id (a JSON integer).")
     unit: str
     ref: str
     title: str
