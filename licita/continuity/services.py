@@ -38,6 +38,7 @@ from licita.core.audit import audit_append
 from licita.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from licita.core.money import parse_amount
 from licita.core.permissions import is_auditor_of, is_buyer_of, is_platform_admin, memberships
+from licita.core.text import text_field
 from licita.ledger.canonical import canonical_json
 from licita.ledger.models import LeafKind
 from licita.ledger.services import checkpoint_sign, ledger_append
@@ -152,8 +153,8 @@ def outage_declare(
         _require_auditor(actor)
         now = clock.now()
         _check_period(start, end, now=now)
-        affected = proc._text(affected, "affected", min_length=3, max_length=500)  # noqa: SLF001
-        cause = proc._text(cause, "cause", min_length=3, max_length=5000)  # noqa: SLF001
+        affected = text_field(affected, "affected", min_length=3, max_length=500)
+        cause = text_field(cause, "cause", min_length=3, max_length=5000)
         overlapping = Outage.objects.filter(
             Q(ended_at__isnull=True) | Q(ended_at__gt=start), started_at__lt=end or now
         ).first()
@@ -623,7 +624,7 @@ def _in_outage(outage: Outage, at: Any, field: str, *, now: dt.datetime) -> dt.d
 def _clean_row(
     outage: Outage, unit: PurchasingUnit, row: ContingencyInput, prefix: str, now: dt.datetime
 ) -> dict[str, Any]:
-    text = proc._text  # noqa: SLF001
+    text = text_field
     choice = proc._choice  # noqa: SLF001
     fields = {
         "ref": text(row.ref, f"{prefix}ref", max_length=60),
@@ -654,14 +655,18 @@ def _require_unit(actor: User | None, unit: PurchasingUnit) -> None:
 
 
 def _unit(unit_key: str) -> PurchasingUnit:
-    unit = PurchasingUnit.objects.select_related("institution").filter(key=(unit_key or "").strip().upper()).first()
+    key = text_field(unit_key, "unit", max_length=20).upper()
+    unit = PurchasingUnit.objects.select_related("institution").filter(key=key).first()
     if unit is None:
         raise NotFound(_("Purchasing unit not found"), field="unit")
     return unit
 
 
 def _outage(pk: Any) -> Outage:
-    outage = Outage.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    valid = (type(pk) is int and 0 < pk < 2**63) or (
+        isinstance(pk, str) and pk.isascii() and pk.isdigit() and len(pk) < 19
+    )
+    outage = Outage.objects.filter(pk=int(pk)).first() if valid else None
     if outage is None:
         raise NotFound(_("Outage not found"), field="outage")
     return outage
@@ -769,9 +774,11 @@ def contingency_import(*, actor: User | None, raw: bytes) -> list[ContingencyPro
 
 def contingency_get(*, outage: Outage, unit_key: str, ref: str) -> ContingencyProcedure:
     """Return a registered contingency procedure; a back-capture of an unregistered one is refused here."""
+    key = text_field(unit_key, "unit", max_length=20).upper()
+    ref = text_field(ref, "ref", max_length=60)
     item = (
         ContingencyProcedure.objects.select_related("outage", "unit")
-        .filter(outage=outage, unit__key=(unit_key or "").strip().upper(), ref=(ref or "").strip())
+        .filter(outage=outage, unit__key=key, ref=ref)
         .first()
     )
     if item is None:
