@@ -186,18 +186,16 @@ class ContingencyProcedure(models.Model):
     @property
     def upload_status(self) -> str:
         """Return how much has been back-captured."""
-        if self.completed_at is not None:
-            return UploadStatus.COMPLETE
-        if self.procedure_id is not None:
-            return UploadStatus.PARTIAL
-        return UploadStatus.MISSING
+        return upload_status_of(completed_at=self.completed_at, procedure_id=self.procedure_id)
 
-    def days_late(self, *, deadline: dt.datetime | None, now: dt.datetime) -> int:
-        """Return whole days past the back-capture deadline (at completion, or now if not complete)."""
-        if deadline is None:
-            return 0
-        end = self.completed_at or now
-        return max(0, (end - deadline).days + (1 if (end - deadline).seconds else 0)) if end > deadline else 0
+
+def upload_status_of(*, completed_at: dt.datetime | None, procedure_id: int | None) -> str:
+    """Return the upload status from the two facts it follows from (the report reads them without the rows)."""
+    if completed_at is not None:
+        return UploadStatus.COMPLETE
+    if procedure_id is not None:
+        return UploadStatus.PARTIAL
+    return UploadStatus.MISSING
 
 
 ZERO = Decimal(0)

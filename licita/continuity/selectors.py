@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from licita.accounts.models import PurchasingUnit
-from licita.continuity.models import ContingencyProcedure, Outage, UploadStatus
+from licita.continuity.models import ContingencyProcedure, Outage, upload_status_of
 from licita.core import clock
 from licita.core.errors import NotFound, ValidationError
 
@@ -150,12 +150,7 @@ def report_build(*, outage: Outage) -> Report:
         escalated,
         number,
     ) in values.iterator(chunk_size=5000):
-        if completed is not None:
-            status = UploadStatus.COMPLETE.value
-        elif proc_id is not None:
-            status = UploadStatus.PARTIAL.value
-        else:
-            status = UploadStatus.MISSING.value
+        status = str(upload_status_of(completed_at=completed, procedure_id=proc_id))
         row = Row(
             pk,
             siglas,
@@ -257,12 +252,8 @@ def external_match(*, outage: Outage, lines: Iterable[str]) -> list[Match]:
         found = known.get(key)
         if found is None:
             status = "unregistered"
-        elif found[1] is not None:
-            status = UploadStatus.COMPLETE.value
-        elif found[0] is not None:
-            status = UploadStatus.PARTIAL.value
         else:
-            status = UploadStatus.MISSING.value
+            status = str(upload_status_of(completed_at=found[1], procedure_id=found[0]))
         matches.append(Match(i, key[0], key[1], row.get("amount", ""), status))
     return matches
 
