@@ -142,13 +142,6 @@ def _actor(request: HttpRequest) -> Any:
     return getattr(request, "auth", None)
 
 
-def _outage(pk: int) -> Outage:
-    outage = Outage.objects.filter(pk=pk).first()
-    if outage is None:
-        raise NotFound(_("Outage not found"), field="outage")
-    return outage
-
-
 def _readable_unit(actor: Any, key: str) -> PurchasingUnit:
     """Return a unit whose contingency procedures the actor may read (its buyers, its auditors); else not found."""
     unit = PurchasingUnit.objects.select_related("institution").filter(key=(key or "").strip().upper()).first()
@@ -200,14 +193,14 @@ def outage_declare(request: HttpRequest, payload: OutageIn) -> Status[Any]:
 @router.post("/outages/{outage_id}/close", response={200: OutageOut, **ERRORS}, auth=AUTH)
 def outage_close(request: HttpRequest, outage_id: int, payload: OutageCloseIn) -> Any:
     """Close an open outage (auditors): the periods it overlapped are extended and the extension published."""
-    return services.outage_close(actor=_actor(request), outage=_outage(outage_id), end=payload.end)
+    return services.outage_close(actor=_actor(request), outage=selectors.outage_get(pk=outage_id), end=payload.end)
 
 
 @router.post("/contingency/procedures", response={201: ContingencyOut, **ERRORS}, auth=AUTH)
 def contingency_register(request: HttpRequest, payload: ContingencyIn) -> Status[Any]:
     """Register one procedure the unit carried out in person during an outage (its buyers)."""
     data = payload.dict()
-    outage = _outage(data.pop("outage"))
+    outage = selectors.outage_get(pk=data.pop("outage"))
     unit = data.pop("unit")
     item = services.contingency_register(
         actor=_actor(request), outage=outage, unit_key=unit, procedure=services.ContingencyInput(**data)

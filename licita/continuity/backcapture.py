@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 from licita.bidding import services as bidding
 from licita.continuity.errors import Duplicate, OutsideOutage
 from licita.continuity.models import ContingencyProcedure
-from licita.continuity.services import _in_outage, _outage, _require_unit, contingency_get
+from licita.continuity.selectors import outage_get
+from licita.continuity.services import _in_outage, _require_unit, contingency_get
 from licita.core import clock
 from licita.core.errors import LicitaError, ValidationError
 from licita.documents.models import Document, DocumentKind
@@ -693,7 +694,7 @@ def contingency_backcapture_file(*, actor: User | None, data: Any) -> tuple[Cont
     """
     body = _dict(data, "file")
     item = contingency_get(
-        outage=_outage(body.get("outage")), unit_key=_str(body, "unit", "unit"), ref=_str(body, "ref", "ref")
+        outage=outage_get(pk=body.get("outage")), unit_key=_str(body, "unit", "unit"), ref=_str(body, "ref", "ref")
     )
     steps = _list(body.get("steps"), "steps")
     if not steps:

@@ -30,11 +30,18 @@ def outage_list() -> QuerySet[Outage]:
     return Outage.objects.order_by("-started_at")
 
 
-def outage_get(*, pk: int) -> Outage:
-    """Return one outage or refuse with "not found"."""
-    outage = Outage.objects.filter(pk=pk).first()
+def outage_get(*, pk: Any) -> Outage:
+    """Return one outage by its id, or refuse with "not found" naming the field `outage`.
+
+    The id is an integer, or its digits as text (as a file or a form gives it); one out of range never reaches
+    the database.
+    """
+    valid = (type(pk) is int and 0 < pk < 2**63) or (
+        isinstance(pk, str) and pk.isascii() and pk.isdigit() and len(pk) < 19
+    )
+    outage = Outage.objects.filter(pk=int(pk)).first() if valid else None
     if outage is None:
-        raise NotFound(_("Outage not found"))
+        raise NotFound(_("Outage not found"), field="outage")
     return outage
 
 

@@ -33,6 +33,7 @@ from licita.continuity.models import (
     Outage,
     Source,
 )
+from licita.continuity.selectors import outage_get
 from licita.core import clock
 from licita.core.audit import audit_append
 from licita.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -662,16 +663,6 @@ def _unit(unit_key: str) -> PurchasingUnit:
     return unit
 
 
-def _outage(pk: Any) -> Outage:
-    valid = (type(pk) is int and 0 < pk < 2**63) or (
-        isinstance(pk, str) and pk.isascii() and pk.isdigit() and len(pk) < 19
-    )
-    outage = Outage.objects.filter(pk=int(pk)).first() if valid else None
-    if outage is None:
-        raise NotFound(_("Outage not found"), field="outage")
-    return outage
-
-
 def _register(
     *,
     actor: User | None,
@@ -754,7 +745,7 @@ def contingency_import(*, actor: User | None, raw: bytes) -> list[ContingencyPro
             raise PermissionDenied(
                 _("Only the purchasing unit %(unit)s may do this") % {"unit": key.unit.key}, rule="unit_membership"
             )
-        outage = _outage(body.get("outage"))
+        outage = outage_get(pk=body.get("outage"))
         items = body.get("procedures")
         if not isinstance(items, list):
             raise ValidationError(_("procedures must be a list"), field="procedures", rule="list")

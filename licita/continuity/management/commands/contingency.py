@@ -38,8 +38,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from licita.accounts.models import PurchasingUnit, User
-from licita.continuity import backcapture, services
-from licita.continuity.models import Outage, UploadStatus
+from licita.continuity import backcapture, selectors, services
+from licita.continuity.models import UploadStatus
 from licita.core.errors import LicitaError
 
 
@@ -160,12 +160,10 @@ class Command(BaseCommand):
         self.stdout.write(f"outage {outage.pk} recorded; {outage.extended_count} procedure(s) extended")
 
     def _close(self, options: dict[str, Any]) -> None:
-        outage = Outage.objects.filter(pk=options["outage"]).first()
-        if outage is None:
-            msg = f"outage {options['outage']} not found"
-            raise CommandError(msg)
         outage = services.outage_close(
-            actor=_user(options.get("user")), outage=outage, end=_when(options["end"], "--end")
+            actor=_user(options.get("user")),
+            outage=selectors.outage_get(pk=options["outage"]),
+            end=_when(options["end"], "--end"),
         )
         self.stdout.write(f"outage {outage.pk} closed; {outage.extended_count} procedure(s) extended")
 
@@ -198,11 +196,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{item.unit.key} {item.ref}: {UploadStatus(item.upload_status).label}")
 
     def _backcapture_status(self, options: dict[str, Any]) -> None:
-        outage = Outage.objects.filter(pk=options["outage"]).first()
-        if outage is None:
-            msg = f"outage {options['outage']} not found"
-            raise CommandError(msg)
-        item = services.contingency_get(outage=outage, unit_key=options["unit"], ref=options["ref"])
+        item = services.contingency_get(
+            outage=selectors.outage_get(pk=options["outage"]), unit_key=options["unit"], ref=options["ref"]
+        )
         procedure = item.procedure
         self.stdout.write(f"{item.unit.key} {item.ref}: {UploadStatus(item.upload_status).label}")
         if procedure is not None:
